@@ -1,0 +1,186 @@
+"""`kernelpilot task ...`: a thin layer over kernelpilot.harness."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from kernelpilot.cli.common import add_verb, add_verbs, console, print_json
+
+
+def register(parser: argparse.ArgumentParser) -> None:
+    verbs = add_verbs(parser)
+    new = add_verb(verbs, "new", cmd_new, "scaffold a task folder as a fresh git repo from a spec", json_output=True)
+    new.add_argument("name", help="task name, e.g. h200_my_op__multi_shape")
+    new.add_argument("--spec", required=True, help="YAML with the task.yaml fields plus `cases:` (the workload)")
+    new.add_argument("--dir", default=None, help="parent folder (default: the current one)")
+
+    listing = add_verb(verbs, "list", cmd_list, "list tasks with arch, status and best geomean", json_output=True)
+    listing.add_argument("root", nargs="?", default="kernels", help="folder holding task folders (default: kernels)")
+
+    validate = add_verb(verbs, "validate", cmd_validate, "check task.yaml and workloads.yaml", json_output=True)
+    validate.add_argument("task")
+
+    render = add_verb(verbs, "render", cmd_render, "render prompt.md and interface.md from the task data")
+    render.add_argument("task")
+
+    check = add_verb(verbs, "check", cmd_check, "check candidates and baselines against the reference over W",
+                     json_output=True)
+    _common(check)
+    check.add_argument("--interpret", action="store_true",
+                       help="run Triton under its interpreter on the CPU, on the cases marked `interpret: true`")
+    check.add_argument("--trials", type=int, default=None, help="trials per case (default: the task's)")
+
+    bench = add_verb(verbs, "bench", cmd_bench, "time candidates and baselines over W on the GPU", json_output=True)
+    _common(bench)
+
+    mapping = add_verb(verbs, "map", cmd_map, "build the performance map, dispatch.py and tuning decisions",
+                       json_output=True)
+    mapping.add_argument("task")
+    mapping.add_argument("--run", default=None, help="the bench run to map (default: the latest)")
+
+    run = add_verb(verbs, "run", cmd_run, "check + bench + map, with one summary table", json_output=True)
+    _common(run)
+
+    report = add_verb(verbs, "report", cmd_report, "render the task's section of docs/results.md and its plot")
+    report.add_argument("task")
+    report.add_argument("--docs", default="docs", help="docs folder (default: docs)")
+
+    fetch = add_verb(verbs, "fetch-baselines", cmd_fetch, "download the SGLang wheels a task's baselines load")
+    fetch.add_argument("task", nargs="+")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("task", help="the task folder (or a path inside it)")
+    parser.add_argument("--impl", action="append", default=None, metavar="NAME",
+                        help="only this candidate or baseline (repeatable; default: all)")
+    parser.add_argument("--case", action="append", default=None, metavar="ID", help="only this case (repeatable)")
+
+
+def _load(path: str):
+    from kernelpilot.harness.spec import load_task
+
+    return load_task(path)
+
+
+def cmd_new(args) -> int:
+    from kernelpilot.harness import scaffold
+
+    root = scaffold.new_task(args.name, Path(args.spec), Path(args.dir or "."))
+    if args.json:
+        print_json({"task": args.name, "path": str(root)})
+    else:
+        console().print(f"[green]created[/] {root} (a git repo with its first commit)")
+        console().print(f"next: write reference.py and a candidate, then `kernelpilot task check {root} --interpret`")
+    return 0
+
+
+def cmd_list(args) -> int:
+    from kernelpilot.harness import tasklist, views
+
+    rows = tasklist.summarize(Path(args.root))
+    print_json(rows) if args.json else views.task_list(console(), rows)
+    return 0
+
+
+def cmd_validate(args) -> int:
+    task = _load(args.task)
+    summary = {"task": task.name, "arch": task.arch, "ops": list(task.ops), "cases": len(task.cases),
+               "candidates": task.candidate_names(), "baselines": list(task.baselines)}
+    if args.json:
+        print_json(summary)
+    else:
+        console().print(f"[green]valid[/] {task.name}: {len(task.ops)} ops, {len(task.cases)} cases, "
+                        f"{len(task.candidate_names())} candidates, {len(task.baselines)} baselines")
+    return 0
+
+
+def cmd_render(args) -> int:
+    from kernelpilot.harness import scaffold
+
+    for path in scaffold.render_docs(_load(args.task)):
+        console().print(f"wrote {path}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from kernelpilot.harness import runner, views
+
+    task = _load(args.task)
+    with views.progress(console(), "checking", quiet=args.json) as report:
+        outcome = runner.check(task, args.impl, interpret=args.interpret, case_ids=args.case, trials=args.trials,
+                               progress=report)
+    if args.json:
+        print_json({"interpret": outcome.interpret, "attempts": outcome.attempts, "skipped": outcome.skipped})
+    else:
+        views.check_table(console(), task, outcome)
+    return 0 if all(a["status"] == "correct" for a in outcome.attempts if a["candidate"] not in task.baselines) else 1
+
+
+def cmd_bench(args) -> int:
+    from kernelpilot.harness import runner, views
+
+    task = _load(args.task)
+    with views.progress(console(), "timing", quiet=args.json) as report:
+        outcome = runner.bench(task, args.impl, case_ids=args.case, progress=report)
+    if args.json:
+        print_json({"run_id": outcome.run_id, "rows": outcome.rows, "calibration": outcome.calibration,
+                    "failures": outcome.failures})
+    else:
+        views.bench_table(console(), task, outcome)
+    return 0
+
+
+def cmd_map(args) -> int:
+    from kernelpilot.harness import runner, views
+
+    task = _load(args.task)
+    perf_map = runner.build_map(task, args.run)
+    print_json(perf_map) if args.json else views.map_table(console(), task, perf_map)
+    return 0
+
+
+def cmd_run(args) -> int:
+    from kernelpilot.harness import runner, views
+
+    task = _load(args.task)
+    gpu = runner.cuda_available()
+    with views.progress(console(), "checking", quiet=args.json) as report:
+        checked = runner.check(task, args.impl, interpret=not gpu, case_ids=args.case, progress=report)
+    if not gpu:
+        if args.json:
+            print_json({"interpret": True, "attempts": checked.attempts, "skipped": checked.skipped,
+                        "timings": "need a CUDA GPU"})
+        else:
+            views.check_table(console(), task, checked)
+            console().print("[yellow]timings need a CUDA GPU:[/] checked correctness under the Triton interpreter "
+                            "on the small cases only; run this again on a GPU to bench, map and dispatch.")
+        return 0 if all(a["status"] == "correct" for a in checked.attempts
+                        if a["candidate"] not in task.baselines) else 1
+    with views.progress(console(), "timing", quiet=args.json) as report:
+        runner.bench(task, args.impl, case_ids=args.case, progress=report)
+    perf_map = runner.build_map(task)
+    if args.json:
+        print_json({"attempts": checked.attempts, "map": perf_map})
+    else:
+        views.check_table(console(), task, checked)
+        views.map_table(console(), task, perf_map)
+    return 0
+
+
+def cmd_report(args) -> int:
+    from kernelpilot.harness import report
+
+    for path in report.write(_load(args.task), Path(args.docs)):
+        console().print(f"wrote {path}")
+    return 0
+
+
+def cmd_fetch(args) -> int:
+    from kernelpilot.harness.sglang import fetch_wheels
+
+    versions = sorted({b.version for path in args.task for b in _load(path).baselines.values()
+                       if b.kind == "sglang" and b.version})
+    for wheel in fetch_wheels(versions):
+        console().print(f"have {wheel}")
+    return 0

@@ -1,0 +1,59 @@
+"""The environment every result row carries: GPU, SM count, driver, CUDA, torch, triton, clocks, commit."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from pathlib import Path
+
+ENV_COLUMNS = ("gpu", "sm_count", "driver", "cuda", "torch", "triton", "sm_clock_mhz", "mem_clock_mhz")
+
+
+def _nvidia_smi(query: str) -> list[str]:
+    try:
+        result = subprocess.run(["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader,nounits"],
+                                capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if result.returncode != 0 or not result.stdout.strip():
+        return []
+    return [field.strip() for field in result.stdout.strip().splitlines()[0].split(",")]
+
+
+def collect(device_index: int = 0) -> dict:
+    """What this process runs on. On a machine without CUDA the GPU fields say so instead of guessing."""
+    import torch
+
+    env = {"python": platform.python_version(), "torch": torch.__version__, "cuda": torch.version.cuda or "none",
+           "host": platform.node()}
+    try:
+        import triton
+
+        env["triton"] = triton.__version__
+    except ImportError:
+        env["triton"] = "none"
+    if torch.cuda.is_available():
+        props = torch.cuda.get_device_properties(device_index)
+        env.update(gpu=props.name, sm_count=props.multi_processor_count, capability=f"{props.major}.{props.minor}",
+                   l2_bytes=getattr(props, "L2_cache_size", 0), memory_bytes=props.total_memory)
+        smi = _nvidia_smi("driver_version,clocks.sm,clocks.mem,clocks.max.sm")
+        if smi:
+            env.update(driver=smi[0], sm_clock_mhz=smi[1], mem_clock_mhz=smi[2], max_sm_clock_mhz=smi[3])
+    else:
+        env.update(gpu="cpu", sm_count=0)
+    for column in ENV_COLUMNS:
+        env.setdefault(column, "unknown")
+    return env
+
+
+def git_commit(path: Path) -> str | None:
+    try:
+        result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=path, capture_output=True, text=True,
+                                timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if result.returncode != 0:
+        return None
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=path,
+                           capture_output=True, text=True, timeout=10).stdout.strip()
+    return result.stdout.strip() + ("-dirty" if dirty else "")

@@ -1,0 +1,107 @@
+"""Resolving an implementation name (a candidate or a baseline) to one callable per op."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Callable
+
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.harness.spec import Task
+
+LINEAGE_FIELDS = ("PARENT", "MUTATION", "MOTIVATION", "EVIDENCE", "SOURCE")
+
+
+@dataclass
+class Impl:
+    name: str
+    kind: str  # candidate | baseline
+    functions: dict[str, Callable] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)  # provenance recorded with every result (version, file hash, ...)
+
+
+def load_module(path: Path, module_name: str) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise KernelPilotError(f"{path}: cannot be loaded as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        del sys.modules[module_name]
+        raise KernelPilotError(f"{path}: import failed: {type(exc).__name__}: {exc}") from None
+    return module
+
+
+def reference_module(task: Task) -> ModuleType:
+    return load_module(task.path(task.data["reference"]["module"]), f"kernelpilot_task_{task.name}_reference")
+
+
+def candidate_lineage(task: Task, name: str) -> dict:
+    """PARENT, MUTATION, MOTIVATION, EVIDENCE and SOURCE as the candidate module declares them (read, not run)."""
+    path = task.path("candidates", f"{name}.py")
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except FileNotFoundError:
+        raise KernelPilotError(f"{task.name}: no candidate named {name!r} (looked for {path})") from None
+    except SyntaxError as exc:
+        return {"parent": None, "mutation": None, "motivation": f"does not parse: {exc.msg} (line {exc.lineno})",
+                "evidence": [], "source": None}
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in LINEAGE_FIELDS:
+                try:
+                    found[node.targets[0].id] = ast.literal_eval(node.value)
+                except ValueError:
+                    pass
+    evidence = found.get("EVIDENCE", [])
+    return {
+        "parent": found.get("PARENT"),
+        "mutation": found.get("MUTATION"),
+        "motivation": found.get("MOTIVATION") or ast.get_docstring(tree),
+        "evidence": [evidence] if isinstance(evidence, str) else list(evidence),
+        "source": found.get("SOURCE"),
+    }
+
+
+def implementation_names(task: Task) -> list[str]:
+    return list(task.baselines) + task.candidate_names()
+
+
+def resolve(task: Task, name: str) -> Impl:
+    """Load the implementation's callables. Raises KernelPilotError (one line) when it cannot be built here."""
+    if name in task.baselines:
+        return _baseline(task, name)
+    if name in task.candidate_names():
+        module = load_module(task.path("candidates", f"{name}.py"), f"kernelpilot_task_{task.name}_cand_{name}")
+        functions = {op: getattr(module, op) for op in task.ops if callable(getattr(module, op, None))}
+        if not functions:
+            raise KernelPilotError(f"candidate {name} defines none of the task's ops ({', '.join(task.ops)})")
+        return Impl(name, "candidate", functions, {"file": f"candidates/{name}.py"})
+    raise KernelPilotError(f"{task.name}: no candidate or baseline named {name!r}")
+
+
+def _baseline(task: Task, name: str) -> Impl:
+    baseline = task.baselines[name]
+    if baseline.kind == "sglang":
+        from kernelpilot.harness.sglang import load_function
+
+        functions, info = {}, {"sglang_version": baseline.version, "files": {}}
+        for op, reference in baseline.functions.items():
+            loaded = load_function(baseline.version, reference)
+            functions[op] = loaded.function
+            info["files"][op] = {"file": loaded.file, "sha256": loaded.sha256}
+        return Impl(name, "baseline", functions, info)
+    eager = reference_module(task)
+    functions = {op: getattr(eager, op) for op in task.ops if callable(getattr(eager, op, None))}
+    if baseline.kind == "torch_compile":
+        import torch
+
+        functions = {op: torch.compile(fn, dynamic=False) for op, fn in functions.items()}
+    return Impl(name, "baseline", functions, {"kind": baseline.kind})

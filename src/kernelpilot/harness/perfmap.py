@@ -1,0 +1,177 @@
+"""The performance map over W, the shape-bucketed dispatcher, and the tuning decisions behind it."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from kernelpilot import schemas
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.fsutil import atomic_write_json, atomic_write_text
+from kernelpilot.harness import ledgers
+from kernelpilot.harness.spec import Case, Task
+
+TEMPLATES = Path(__file__).parent / "templates"
+_bucketing: dict[str, Any] = {}
+exec(compile((TEMPLATES / "bucketing.py").read_text(), str(TEMPLATES / "bucketing.py"), "exec"), _bucketing)
+bucket_key = _bucketing["bucket_key"]
+
+
+def case_bucket(case: Case, task: Task) -> str:
+    """The dispatcher's bucket for a case, from meta tensors shaped like the case's arguments."""
+    import torch
+
+    from kernelpilot.harness.inputs import DTYPES
+
+    values = {}
+    for name in task.ops[case.op].parameter_names:
+        spec = case.args.get(name)
+        values[name] = (torch.empty(spec["shape"], dtype=DTYPES[spec["dtype"]], device="meta")
+                        if isinstance(spec, dict) else spec)
+    return bucket_key(values)
+
+
+def geomean(values: list[float], weights: list[float] | None = None) -> float | None:
+    pairs = [(v, w) for v, w in zip(values, weights or [1.0] * len(values)) if v and v > 0]
+    if not pairs:
+        return None
+    return math.exp(sum(w * math.log(v) for v, w in pairs) / sum(w for _, w in pairs))
+
+
+def _number(text: str) -> float | None:
+    return float(text) if text not in ("", None) else None
+
+
+def latest_checks(task_root: Path) -> dict[str, dict]:
+    """impl -> its latest check attempt on a GPU (interpreter checks cover small cases only and do not qualify)."""
+    latest: dict[str, dict] = {}
+    for attempt in ledgers.read_attempts(task_root):
+        correctness = attempt.get("correctness") or {}
+        if attempt["stage"] == "check" and not correctness.get("interpret", False):
+            latest[attempt["candidate"]] = attempt
+    return latest
+
+
+def _passed_check(checks: dict[str, dict], impl: str, case_id: str) -> bool:
+    """Eligible only when the latest GPU check passed as a whole: an implementation wrong anywhere is wrong."""
+    attempt = checks.get(impl)
+    if attempt is None or attempt["status"] != "correct":
+        return False
+    return bool(((attempt.get("correctness") or {}).get("cases", {}).get(case_id) or {}).get("passed"))
+
+
+def build(task: Task, run_id: str | None = None) -> dict:
+    rows = ledgers.read_results(task.root)
+    if not rows:
+        raise KernelPilotError(f"{task.name}: no benchmark results yet (run `kernelpilot task bench` first)")
+    run_id = run_id or rows[-1]["run_id"]
+    run_rows = [r for r in rows if r["run_id"] == run_id]
+    if not run_rows:
+        raise KernelPilotError(f"{task.name}: no results for run {run_id}")
+    checks = latest_checks(task.root)
+    by_case: dict[str, dict[str, dict]] = {}
+    for row in run_rows:
+        by_case.setdefault(row["case"], {})[row["impl"]] = row
+    ops = {}
+    for op in task.ops:
+        ops[op] = _map_op(task, op, by_case, checks)
+    perf_map = {"task": task.name, "run_id": run_id, "generated_at": ledgers.now_iso(),
+                "env": {k: run_rows[0][k] for k in ("gpu", "sm_count", "driver", "cuda", "torch", "triton",
+                                                     "sm_clock_mhz", "mem_clock_mhz", "commit")},
+                "ops": ops, "summary": _summary(task, ops)}
+    schemas.validate(perf_map, "performance-map", "performance map")
+    return perf_map
+
+
+def _map_op(task: Task, op: str, by_case: dict[str, dict[str, dict]], checks: dict[str, dict]) -> dict:
+    cases, buckets = [], {}
+    for case in task.cases_for(op):
+        rows = by_case.get(case.id, {})
+        impls = {impl: {"device_us": _number(r["device_us_p50"]), "host_us": _number(r["host_us_p50"]),
+                        "dobench_us": _number(r["dobench_us_p50"]),
+                        "correct": r["correct"] == "true" and _passed_check(checks, impl, case.id)}
+                 for impl, r in rows.items() if r["impl_kind"] != "ceiling"}
+        target = next((r for r in rows.values()), None)
+        cases.append({"case": case.id, "bucket": case_bucket(case, task), "winner": "", "impls": impls,
+                      "target_us": _number(target["target_us"]) if target else None, "meets_target": None,
+                      "fastest_target_baseline": _fastest_target(task, impls),
+                      "weight": case.weight})
+    for key in sorted({c["bucket"] for c in cases}):
+        buckets[key] = _bucket_winner(task, [c for c in cases if c["bucket"] == key])
+    for case in cases:
+        _judge(task, case, buckets[case["bucket"]])
+    return {"cases": cases, "buckets": buckets}
+
+
+def _fastest_target(task: Task, impls: dict) -> str | None:
+    targets = [(i["device_us"], name) for name, i in impls.items()
+               if task.baselines.get(name) and task.baselines[name].target and i["correct"] and i["device_us"]]
+    return min(targets)[1] if targets else None
+
+
+def _bucket_winner(task: Task, cases: list[dict]) -> str:
+    """Fastest correct implementation (geomean device time) that is slower than no target baseline on any case."""
+    names = set.intersection(*(set(c["impls"]) for c in cases))
+    eligible = []
+    for name in sorted(names):
+        entries = [c["impls"][name] for c in cases]
+        if not all(e["correct"] and e["device_us"] for e in entries):
+            continue
+        never_slower = all(
+            c["fastest_target_baseline"] is None
+            or c["impls"][name]["device_us"] <= c["impls"][c["fastest_target_baseline"]]["device_us"]
+            for c in cases)
+        if never_slower:
+            eligible.append((geomean([e["device_us"] for e in entries], [c["weight"] for c in cases]), name))
+    if eligible:
+        return min(eligible)[1]
+    fastest = [c["fastest_target_baseline"] for c in cases if c["fastest_target_baseline"]]
+    return fastest[0] if fastest else task.fallback
+
+
+def _judge(task: Task, case: dict, winner: str) -> None:
+    case["winner"] = winner
+    chosen = case["impls"].get(winner, {})
+    device_us, host_us = chosen.get("device_us"), chosen.get("host_us")
+    target = case["fastest_target_baseline"]
+    base = case["impls"].get(target) if target else None
+    case["meets_target"] = (device_us <= case["target_us"]) if device_us and case["target_us"] else None
+    fraction = task.targets["host_cost_fraction"]
+    case["host_target_us"] = base["host_us"] * fraction if base and base["host_us"] else None
+    case["meets_host_target"] = (host_us <= case["host_target_us"]) if host_us and case["host_target_us"] else None
+    case["speedup_device"] = base["device_us"] / device_us if base and device_us else None
+    case["speedup_host"] = base["host_us"] / host_us if base and host_us and base["host_us"] else None
+    case["speedup_dobench"] = (base["dobench_us"] / chosen["dobench_us"]
+                               if base and base.get("dobench_us") and chosen.get("dobench_us") else None)
+
+
+def _summary(task: Task, ops: dict) -> dict:
+    cases = [c for op in ops.values() for c in op["cases"]]
+    weights = [c["weight"] for c in cases]
+
+    def mean_of(key: str) -> float | None:
+        return geomean([c[key] for c in cases], weights)
+
+    return {"geomean_speedup_device": mean_of("speedup_device"), "geomean_speedup_host": mean_of("speedup_host"),
+            "geomean_speedup_dobench": mean_of("speedup_dobench"), "cases": len(cases),
+            "cases_meeting_target": sum(1 for c in cases if c["meets_target"]),
+            "cases_meeting_host_target": sum(1 for c in cases if c["meets_host_target"]),
+            "workload_cases": len(task.cases)}
+
+
+def write(task: Task, perf_map: dict) -> list[Path]:
+    """performance-map.json, dispatch.py and tuning-decisions.md, each written atomically."""
+    import jinja2
+
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
+                                     undefined=jinja2.StrictUndefined)
+    table = {op: dict(sorted(data["buckets"].items())) for op, data in perf_map["ops"].items()}
+    dispatch = environment.get_template("dispatch.py.j2").render(
+        task=task.name, arch=task.arch, run_id=perf_map["run_id"], fallback=task.fallback,
+        candidates=repr(sorted(task.candidate_names())), table=repr(table), ops=list(task.ops.values()))
+    decisions = environment.get_template("tuning-decisions.md.j2").render(task=task, perf_map=perf_map)
+    written = [atomic_write_json(task.path("benchmarks", "performance-map.json"), perf_map),
+               atomic_write_text(task.path("benchmarks", "dispatch.py"), dispatch),
+               atomic_write_text(task.path("benchmarks", "tuning-decisions.md"), decisions)]
+    return written

@@ -1,0 +1,118 @@
+"""`task report`: the task's section of docs/results.md and its plot, rendered from the ledgers, never typed."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.fsutil import atomic_write_bytes, atomic_write_text, read_json
+from kernelpilot.harness import ledgers
+from kernelpilot.harness.spec import Task
+
+HEADER = "# Results\n\nEvery section below is rendered by `kernelpilot task report` from the task's ledgers.\n"
+
+
+def section(task: Task, perf_map: dict, calibration_rows: list[dict]) -> str:
+    env, summary = perf_map["env"], perf_map["summary"]
+    lines = [f"<!-- task:{task.name}:start -->", f"## {task.name}", "",
+             f"Run `{perf_map['run_id']}` on **{env['gpu']}** ({env['sm_count']} SMs, driver {env['driver']}, "
+             f"CUDA {env['cuda']}, torch {env['torch']}, triton {env['triton']}, SM clock {env['sm_clock_mhz']} MHz, "
+             f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
+    if calibration_rows:
+        ceiling = float(calibration_rows[0]["gbps"])
+        lines += [f"Copy ceiling measured in the same run: {ceiling:.0f} GB/s (bytes read + written).", ""]
+    lines += [f"**Outcome:** geomean device-time speedup over the faster SGLang "
+              f"{_x(summary['geomean_speedup_device'])} (host cost {_x(summary['geomean_speedup_host'])}, "
+              f"do_bench {_x(summary['geomean_speedup_dobench'])}); {summary['cases_meeting_target']}/"
+              f"{summary['cases']} cases meet the device target and {summary.get('cases_meeting_host_target', 0)}/"
+              f"{summary['cases']} the host target.", "",
+              "| case | winner | device µs | faster SGLang µs | speedup | target µs | met | host µs | SGLang host µs "
+              "| do_bench µs | % copy ceiling |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    rows = {(r["case"], r["impl"]): r for r in ledgers.read_results(task.root) if r["run_id"] == perf_map["run_id"]}
+    for op in perf_map["ops"].values():
+        for case in op["cases"]:
+            winner = rows.get((case["case"], case["winner"]), {})
+            base = rows.get((case["case"], case.get("fastest_target_baseline") or ""), {})
+            fraction = winner.get("copy_fraction")
+            lines.append("| " + " | ".join([
+                case["case"], case["winner"], _num(winner.get("device_us_p50")), _num(base.get("device_us_p50")),
+                _x(case.get("speedup_device")), _num(case["target_us"]), _yes(case["meets_target"]),
+                _num(winner.get("host_us_p50")), _num(base.get("host_us_p50")), _num(winner.get("dobench_us_p50")),
+                f"{100 * float(fraction):.0f}%" if fraction else ""]) + " |")
+    lines += ["", f"![{task.name}](img/{task.name}.png)", f"<!-- task:{task.name}:end -->"]
+    return "\n".join(lines) + "\n"
+
+
+def _num(value) -> str:
+    return "" if value in (None, "") else f"{float(value):.2f}"
+
+
+def _x(value) -> str:
+    return "n/a" if value in (None, "") else f"{float(value):.2f}x"
+
+
+def _yes(value) -> str:
+    return "" if value is None else ("yes" if value else "**no**")
+
+
+def write(task: Task, docs: Path) -> list[Path]:
+    perf_map_path = task.path("benchmarks", "performance-map.json")
+    if not perf_map_path.exists():
+        raise KernelPilotError(f"{task.name}: no performance map yet (run `kernelpilot task run` on a GPU first)")
+    perf_map = read_json(perf_map_path)
+    rows = [r for r in ledgers.read_results(task.root) if r["run_id"] == perf_map["run_id"]]
+    ceiling_rows = [r for r in rows if r["impl_kind"] == "ceiling"]
+    results_md = docs / "results.md"
+    current = results_md.read_text(encoding="utf-8") if results_md.exists() else HEADER
+    block = section(task, perf_map, ceiling_rows)
+    pattern = re.compile(rf"<!-- task:{re.escape(task.name)}:start -->.*?<!-- task:{re.escape(task.name)}:end -->\n",
+                         re.S)
+    updated = pattern.sub(lambda _: block, current) if pattern.search(current) else current.rstrip("\n") + "\n\n" + block
+    plot = docs / "img" / f"{task.name}.png"
+    atomic_write_bytes(plot, _plot(task, perf_map, rows))
+    return [atomic_write_text(results_md, updated), plot]
+
+
+def _plot(task: Task, perf_map: dict, rows: list[dict]) -> bytes:
+    """Per case: speedup over each baseline and fraction of the copy ceiling; device time vs host cost."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cases = [c for op in perf_map["ops"].values() for c in op["cases"]]
+    names = [c["case"] for c in cases]
+    by = {(r["case"], r["impl"]): r for r in rows}
+    baselines = list(task.baselines)
+    figure, (speed, times) = plt.subplots(1, 2, figsize=(15, 0.45 * len(names) + 2.5))
+    height = 0.8 / (len(baselines) + 1)
+    for index, baseline in enumerate(baselines):
+        values = []
+        for case in cases:
+            mine, theirs = by.get((case["case"], case["winner"])), by.get((case["case"], baseline))
+            ok = mine and theirs and mine["device_us_p50"] and theirs["device_us_p50"]
+            values.append(float(theirs["device_us_p50"]) / float(mine["device_us_p50"]) if ok else 0.0)
+        speed.barh([i + index * height for i in range(len(names))], values, height, label=f"vs {baseline}")
+    fractions = [float(by.get((c["case"], c["winner"]), {}).get("copy_fraction") or 0) for c in cases]
+    speed.barh([i + len(baselines) * height for i in range(len(names))], fractions, height,
+               label="fraction of copy ceiling", color="grey")
+    speed.axvline(1.0, color="black", linewidth=0.8)
+    speed.set_yticks(range(len(names)), names, fontsize=7)
+    speed.set_xlabel("device-time speedup of the dispatched winner (x); grey: fraction of copy ceiling")
+    speed.legend(fontsize=7)
+    device = [float(by.get((c["case"], c["winner"]), {}).get("device_us_p50") or 0) for c in cases]
+    host = [float(by.get((c["case"], c["winner"]), {}).get("host_us_p50") or 0) for c in cases]
+    times.barh([i - 0.2 for i in range(len(names))], device, 0.4, label="device time (µs)")
+    times.barh([i + 0.2 for i in range(len(names))], host, 0.4, label="host cost per call (µs)")
+    times.set_xscale("log")
+    times.set_yticks(range(len(names)), [""] * len(names))
+    times.legend(fontsize=7)
+    figure.suptitle(f"{task.name} on {perf_map['env']['gpu']} (run {perf_map['run_id']})", fontsize=9)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=110)
+    plt.close(figure)
+    return buffer.getvalue()

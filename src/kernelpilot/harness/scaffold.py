@@ -1,0 +1,88 @@
+"""`task new`: a task folder as a fresh git repo; `task render`: prompt.md and interface.md from the task data."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import yaml
+
+from kernelpilot import schemas
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.fsutil import atomic_write_text, read_yaml
+from kernelpilot.harness.spec import Op, Task, load_task
+
+TEMPLATES = Path(__file__).parent / "templates"
+FOLDERS = ("candidates", "tests", "ledgers", "benchmarks", "profile")
+GITIGNORE = "__pycache__/\n*.pyc\n.humanize/\nprofile/**/*.ncu-rep\n"
+
+
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
+                              undefined=jinja2.StrictUndefined)
+
+
+def render_docs(task: Task) -> list[Path]:
+    env = _environment()
+    return [atomic_write_text(task.path("prompt.md"), env.get_template("prompt.md.j2").render(task=task)),
+            atomic_write_text(task.path("interface.md"), env.get_template("interface.md.j2").render(task=task))]
+
+
+def new_task(name: str, spec_path: Path, parent: Path) -> Path:
+    """Validate the spec first, write everything into a temporary folder, then move it into place."""
+    spec = read_yaml(spec_path)
+    if not isinstance(spec, dict) or "cases" not in spec:
+        raise KernelPilotError(f"{spec_path}: a task spec is a mapping with the task.yaml fields and `cases:`")
+    task_data = {k: v for k, v in spec.items() if k != "cases"}
+    task_data["name"] = name
+    task_data.setdefault("reference", {"module": "reference.py", "dtype": "float64"})
+    schemas.validate(task_data, "task", str(spec_path))
+    schemas.validate({"cases": spec["cases"]}, "workloads", str(spec_path))
+    root = parent / name
+    if root.exists():
+        raise KernelPilotError(f"{root} already exists")
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = parent / f".{name}.partial"
+    if staging.exists():
+        raise KernelPilotError(f"{staging} is left from an interrupted run: remove it and try again")
+    try:
+        _write_files(staging, task_data, spec["cases"])
+        task = load_task(staging)
+        render_docs(task)
+        _git_init(staging)
+        staging.rename(root)
+    except BaseException:
+        subprocess.run(["rm", "-rf", str(staging)], check=False)
+        raise
+    return root
+
+
+def _write_files(root: Path, task_data: dict, cases: list) -> None:
+    for folder in FOLDERS:
+        (root / folder).mkdir(parents=True, exist_ok=True)
+        (root / folder / ".gitkeep").touch()
+    atomic_write_text(root / "task.yaml", yaml.safe_dump(task_data, sort_keys=False, width=110))
+    atomic_write_text(root / "workloads.yaml", yaml.safe_dump({"cases": cases}, sort_keys=False, width=110))
+    ops = [Op(name=o["name"], signature=o["signature"], returns=o["returns"], out_arg=o.get("out_arg"))
+           for o in task_data["ops"]]
+    env = _environment()
+    reference_ops = [Op(name=o.name, signature=o.signature.replace(f", {o.out_arg}=None", "") if o.out_arg
+                        else o.signature, returns=o.returns) for o in ops]
+    atomic_write_text(root / task_data["reference"]["module"],
+                      env.get_template("reference.py.j2").render(name=task_data["name"], ops=reference_ops))
+    atomic_write_text(root / "tests" / "test_task.py", env.get_template("test_task.py.j2").render())
+    atomic_write_text(root / ".gitignore", GITIGNORE)
+
+
+def _git_init(root: Path) -> None:
+    def git(*args: str) -> None:
+        result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise KernelPilotError(f"git {args[0]} failed in {root}: {result.stderr.strip().splitlines()[-1:]}")
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("-c", "user.name=kernelpilot", "-c", "user.email=kernelpilot@localhost", "commit", "-q", "-m",
+        f"Scaffold task {root.name.removeprefix('.').removesuffix('.partial')}")

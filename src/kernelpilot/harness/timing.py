@@ -1,0 +1,124 @@
+"""The three timing figures (device time, host cost, do_bench median) and the ceilings they are read against.
+
+Runs inside the worker process on a CUDA device. Every figure is a median over repetitions with p10/p90.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import torch
+
+COPY_BYTES = 1 << 30  # large enough that the copy ceiling is DRAM's, not L2's
+MEMORY_BUDGET_BYTES = 8 << 30  # input rotation never takes more than this
+
+
+@dataclass
+class Figure:
+    p10: float
+    p50: float
+    p90: float
+
+    @classmethod
+    def of(cls, samples: list[float]) -> "Figure":
+        ordered = sorted(samples)
+        return cls(_quantile(ordered, 0.1), statistics.median(ordered), _quantile(ordered, 0.9))
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def graph_device_time(calls: list[Callable[[], Any]], reps: int,
+                      warmup: int = 3) -> tuple[Figure, list[Any], torch.cuda.CUDAGraph]:
+    """Capture all calls in one CUDA graph, replay it, and divide each replay's time by the number of calls.
+
+    Returns the per-call figure (µs), what each captured call returned (memory that every replay rewrites, valid
+    while the graph lives) and the graph itself, for a verifying replay.
+    """
+    torch.cuda.synchronize()
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for call in calls[: min(len(calls), 3)]:  # allocator and autotuning warm-up outside the capture
+            call()
+    torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        returned = [call() for call in calls]
+    for _ in range(warmup):
+        graph.replay()
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    samples = []
+    for _ in range(reps):
+        start.record()
+        graph.replay()
+        end.record()
+        torch.cuda.synchronize()  # the whole device: work hidden on another stream is counted
+        samples.append(start.elapsed_time(end) * 1e3 / len(calls))
+    return Figure.of(samples), returned, graph
+
+
+def host_cost(call: Callable[[], Any], calls_per_rep: int = 100, reps: int = 7) -> Figure:
+    """Wall time per call when calls are issued back to back from Python (what an eager pipeline pays)."""
+    for _ in range(5):
+        call()
+    torch.cuda.synchronize()
+    samples = []
+    for _ in range(reps):
+        begin = time.perf_counter()
+        for _ in range(calls_per_rep):
+            call()
+        samples.append((time.perf_counter() - begin) * 1e6 / calls_per_rep)
+        torch.cuda.synchronize()
+    return Figure.of(samples)
+
+
+def dobench_median(call: Callable[[], Any]) -> float:
+    """triton.testing.do_bench's median (µs): events around each call after an L2 flush, as published numbers use."""
+    from triton.testing import do_bench
+
+    return do_bench(call, warmup=25, rep=100, return_mode="median") * 1e3
+
+
+def copy_ceiling_gbps() -> float:
+    """A large device-to-device copy, bytes read plus written, timed the same way as the kernels."""
+    source = torch.empty(COPY_BYTES // 4, dtype=torch.float32, device="cuda").normal_()
+    target = torch.empty_like(source)
+    figure, _, _ = graph_device_time([lambda: target.copy_(source)] * 4, reps=30)
+    return 2 * COPY_BYTES / (figure.p50 * 1e-6) / 1e9
+
+
+def empty_kernel_us() -> float:
+    """Device time of a graph-replayed kernel that does nothing: the launch floor."""
+    import triton
+    import triton.language as tl
+
+    @triton.jit
+    def _nothing(pointer):
+        if tl.program_id(0) < 0:
+            tl.store(pointer, 0.0)
+
+    scratch = torch.empty(1, device="cuda")
+    figure, _, _ = graph_device_time([lambda: _nothing[(1,)](scratch)] * 64, reps=50)
+    return figure.p50
+
+
+def rotation_sets(case_bytes: int, alloc_bytes: int, l2_bytes: int, at_least: int = 1) -> int:
+    """How many input sets to rotate over so that a case smaller than L2 is still read from memory."""
+    wanted = max(at_least, math.ceil(3 * l2_bytes / max(case_bytes, 1)))
+    affordable = max(1, MEMORY_BUDGET_BYTES // max(alloc_bytes, 1))
+    return int(max(1, min(wanted, affordable, 64)))
+
+
+def repetitions(per_replay_us: float) -> int:
+    """Enough replays for a stable median, within about a third of a second per figure."""
+    return int(min(200, max(20, 300_000 / max(per_replay_us, 1.0))))

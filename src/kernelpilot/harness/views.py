@@ -1,0 +1,115 @@
+"""Rich renderings of the harness's outcomes: progress while working, one table when done."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from kernelpilot.harness.spec import Task
+
+
+def _us(value) -> str:
+    return "" if value in (None, "") else f"{float(value):.2f}"
+
+
+def _x(value) -> str:
+    return "" if value in (None, "") else f"{float(value):.2f}x"
+
+
+@contextmanager
+def progress(console, verb: str, quiet: bool = False) -> Iterator:
+    """Yields a callback(impl, case, result) that advances a live status line."""
+    if quiet:
+        yield lambda *a: None
+        return
+    status = console.status(f"{verb}…")
+    with status:
+        def report(impl: str, case_id: str, result: dict) -> None:
+            ok = result.get("passed", result.get("correct"))
+            mark = "[green]✓[/]" if ok else "[red]✗[/]"
+            console.log(f"{mark} {impl} {case_id}" + (f" — {result['error']}" if result.get("error") else ""))
+            status.update(f"{verb}: {impl} {case_id}")
+        yield report
+
+
+def check_table(console, task: Task, outcome) -> None:
+    from rich.table import Table
+
+    where = "Triton interpreter on the CPU (small cases)" if outcome.interpret else "GPU"
+    table = Table(title=f"{task.name}: correctness ({where})")
+    for column in ("implementation", "status", "cases passed", "worst rel err", "first failure"):
+        table.add_column(column)
+    for attempt in outcome.attempts:
+        correctness = attempt["correctness"]
+        cases = correctness["cases"]
+        errors = [c["rel_err"] for c in cases.values() if c.get("rel_err") is not None]
+        failure = next((f"{k}: {c['error']}" for k, c in cases.items() if not c["passed"]),
+                       correctness.get("error", ""))
+        colour = "green" if attempt["status"] == "correct" else "red"
+        table.add_row(attempt["candidate"], f"[{colour}]{attempt['status']}[/]",
+                      f"{sum(c['passed'] for c in cases.values())}/{len(cases)}",
+                      f"{max(errors):.2e}" if errors else "", (failure or "")[:120])
+    for name, why in outcome.skipped.items():
+        table.add_row(name, "[yellow]skipped[/]", "", "", why)
+    console.print(table)
+
+
+def bench_table(console, task: Task, outcome) -> None:
+    from rich.table import Table
+
+    env = outcome.calibration["env"]
+    table = Table(title=f"{task.name}: run {outcome.run_id} on {env.get('gpu')} "
+                        f"(copy ceiling {outcome.calibration['copy_gbps']:.0f} GB/s, "
+                        f"empty kernel {outcome.calibration['empty_us']:.2f} µs)")
+    for column in ("case", "impl", "ok", "device µs", "host µs", "do_bench µs", "GB/s", "% copy", "speedup dev",
+                   "target µs"):
+        table.add_column(column, justify="right" if column not in ("case", "impl") else "left")
+    for row in outcome.rows:
+        if row["impl_kind"] == "ceiling":
+            continue
+        table.add_row(row["case"], row["impl"], "✓" if row["correct"] else "[red]✗[/]", _us(row["device_us_p50"]),
+                      _us(row["host_us_p50"]), _us(row["dobench_us_p50"]),
+                      f"{row['gbps']:.0f}" if row.get("gbps") else "",
+                      f"{100 * row['copy_fraction']:.0f}%" if row.get("copy_fraction") else "",
+                      _x(row.get("speedup_device")), _us(row.get("target_us")))
+    console.print(table)
+    for name, why in outcome.failures.items():
+        console.print(f"[red]{name}[/]: no timings ({why})")
+
+
+def map_table(console, task: Task, perf_map: dict) -> None:
+    from rich.table import Table
+
+    summary = perf_map["summary"]
+    table = Table(title=f"{task.name}: after dispatch (run {perf_map['run_id']}, {perf_map['env']['gpu']})")
+    for column in ("case", "winner", "device µs", "faster SGLang µs", "speedup", "target µs", "met", "host µs",
+                   "host target µs", "host met"):
+        table.add_column(column, justify="left" if column in ("case", "winner") else "right")
+    for op in perf_map["ops"].values():
+        for case in op["cases"]:
+            winner = case["impls"].get(case["winner"], {})
+            base = case["impls"].get(case.get("fastest_target_baseline") or "", {})
+            table.add_row(case["case"], case["winner"], _us(winner.get("device_us")), _us(base.get("device_us")),
+                          _x(case.get("speedup_device")), _us(case["target_us"]), _mark(case["meets_target"]),
+                          _us(winner.get("host_us")), _us(case.get("host_target_us")),
+                          _mark(case.get("meets_host_target")))
+    console.print(table)
+    console.print(f"geomean speedup over the faster SGLang: device {_x(summary['geomean_speedup_device'])}, "
+                  f"host {_x(summary['geomean_speedup_host'])}, do_bench {_x(summary['geomean_speedup_dobench'])}; "
+                  f"{summary['cases_meeting_target']}/{summary['cases']} cases meet the device target, "
+                  f"{summary.get('cases_meeting_host_target', 0)}/{summary['cases']} the host target")
+
+
+def _mark(value) -> str:
+    return "" if value is None else ("[green]yes[/]" if value else "[red]no[/]")
+
+
+def task_list(console, rows: list[dict]) -> None:
+    from rich.table import Table
+
+    table = Table(title="tasks")
+    for column in ("task", "arch", "status", "best geomean (device)", "cases"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["task"], row["arch"], row["status"], _x(row["best_geomean_device"]), str(row["cases"]))
+    console.print(table)

@@ -1,0 +1,23 @@
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+NORM_TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
+
+
+@pytest.fixture
+def norm_task_copy(tmp_path) -> Path:
+    """The real norm_infer task, with empty ledgers, in a scratch folder the test may add candidates to."""
+    root = tmp_path / NORM_TASK.name
+    shutil.copytree(NORM_TASK, root, ignore=shutil.ignore_patterns("ledgers", "benchmarks", "profile", "__pycache__"))
+    for folder in ("ledgers", "benchmarks"):
+        (root / folder).mkdir()
+    return root
+
+
+def set_correctness(root: Path, **fields) -> None:
+    data = yaml.safe_load((root / "task.yaml").read_text())
+    data["correctness"].update(fields)
+    (root / "task.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
