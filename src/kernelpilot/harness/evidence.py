@@ -1,0 +1,69 @@
+"""The mechanical evidence a task folder must hold before anyone is asked to review it (the loop's gate)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.fsutil import read_json
+from kernelpilot.harness import ledgers
+from kernelpilot.harness.perfmap import latest_checks
+from kernelpilot.harness.spec import load_task
+
+RUN_LINE = re.compile(r'^GENERATED_FROM_RUN = "([^"]*)"$', re.M)
+
+
+def evidence_problems(task_dir: Path) -> list[str]:
+    """Ledgers valid; the map covers W; promoted candidates correct on all of W; dispatcher from the latest run."""
+    try:
+        task = load_task(task_dir)
+    except KernelPilotError as exc:
+        return [str(exc)]
+    found = ledgers.problems(task.root)
+    latest_run = ledgers.latest_run_id(task.root) if not found else None
+    map_path = task.path("benchmarks", "performance-map.json")
+    if not map_path.exists():
+        return found + ["benchmarks/performance-map.json is missing (run `kernelpilot task map`)"]
+    perf_map = read_json(map_path)
+    found += _coverage(task, perf_map)
+    found += _promoted_correctness(task, perf_map)
+    found += _freshness(task, perf_map, latest_run)
+    return found
+
+
+def _coverage(task, perf_map: dict) -> list[str]:
+    mapped = {c["case"] for op in perf_map.get("ops", {}).values() for c in op["cases"] if c.get("impls")}
+    missing = [c.id for c in task.cases if c.id not in mapped]
+    return [f"the performance map has no measurements for {len(missing)} case(s) of W: {', '.join(missing[:5])}"] \
+        if missing else []
+
+
+def _promoted_correctness(task, perf_map: dict) -> list[str]:
+    checks = latest_checks(task.root)
+    problems = []
+    for op_name, op in perf_map.get("ops", {}).items():
+        for winner in sorted(set(op.get("buckets", {}).values()) & set(task.candidate_names())):
+            attempt = checks.get(winner)
+            cases = ((attempt or {}).get("correctness") or {}).get("cases", {})
+            lacking = [c.id for c in task.cases_for(op_name) if not (cases.get(c.id) or {}).get("passed")]
+            if attempt is None or lacking:
+                problems.append(f"promoted candidate {winner} lacks a passing GPU check for {op_name} on "
+                                f"{len(lacking) if attempt else 'all'} case(s) of W"
+                                + (f": {', '.join(lacking[:5])}" if attempt and lacking else ""))
+    return problems
+
+
+def _freshness(task, perf_map: dict, latest_run: str | None) -> list[str]:
+    problems = []
+    dispatch = task.path("benchmarks", "dispatch.py")
+    if not dispatch.exists():
+        return ["benchmarks/dispatch.py is missing (run `kernelpilot task map`)"]
+    match = RUN_LINE.search(dispatch.read_text(encoding="utf-8"))
+    generated_from = match.group(1) if match else None
+    if latest_run and generated_from != latest_run:
+        problems.append(f"benchmarks/dispatch.py was generated from run {generated_from}, but the latest benchmark "
+                        f"run is {latest_run}: regenerate it with `kernelpilot task map`")
+    if latest_run and perf_map.get("run_id") != latest_run:
+        problems.append(f"the performance map is from run {perf_map.get('run_id')}, the latest run is {latest_run}")
+    return problems
