@@ -79,6 +79,9 @@ def resolve(task: Task, name: str) -> Impl:
     if name in task.baselines:
         return _baseline(task, name)
     if name in task.candidate_names():
+        candidates = str(task.path("candidates"))
+        if candidates not in sys.path:  # candidates may share helper modules (`_name.py`) kept beside them
+            sys.path.insert(0, candidates)
         module = load_module(task.path("candidates", f"{name}.py"), f"kernelpilot_task_{task.name}_cand_{name}")
         functions = {op: getattr(module, op) for op in task.ops if callable(getattr(module, op, None))}
         if not functions:

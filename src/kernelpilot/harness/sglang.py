@@ -62,8 +62,12 @@ class SglangSource:
 
 @lru_cache(maxsize=4)
 def _wheel_folders(wheel: str) -> frozenset[str]:
+    folders = set()
     with zipfile.ZipFile(wheel) as archive:
-        return frozenset(name.rsplit("/", 1)[0] for name in archive.namelist() if "/" in name)
+        for name in archive.namelist():
+            parts = name.split("/")[:-1]
+            folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    return frozenset(folders)
 
 
 def find_source(version: str) -> SglangSource:
@@ -138,6 +142,10 @@ class _SglangFinder(importlib.abc.MetaPathFinder):
             spec.submodule_search_locations = []
             return spec
         relative = fullname.replace(".", "/")
+        if not self.source.has_package(relative) and any(name.startswith(fullname + ".") for name in STAND_INS):
+            spec = importlib.machinery.ModuleSpec(fullname, _BareLoader(), is_package=True)
+            spec.submodule_search_locations = []  # holds only stand-ins
+            return spec
         if self.source.has_package(relative):
             spec = importlib.machinery.ModuleSpec(fullname, _BareLoader(), is_package=True)
             spec.submodule_search_locations = [self.source.search_path(relative)]

@@ -1,0 +1,41 @@
+"""What only a CUDA GPU can show: the cached launcher matches the JIT, and side-stream work is caught there too."""
+
+import sys
+
+import pytest
+import torch
+
+from kernelpilot.harness import runner
+from kernelpilot.harness.spec import load_task
+
+from test_honesty import CHEATERS, plant
+
+pytestmark = pytest.mark.gpu
+
+
+def test_cached_launcher_matches_the_jit_launch(repo_root):
+    import importlib.util
+
+    candidates = repo_root / "kernels" / "h200_diffusion_norm_infer__multi_shape" / "candidates"
+    sys.path.insert(0, str(candidates))
+    path = candidates / "triton_rows.py"
+    spec = importlib.util.spec_from_file_location("triton_rows_gpu_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for rows, width, dtype in [(1320, 128, torch.bfloat16), (77, 3072, torch.bfloat16), (33, 5120, torch.float32)]:
+        x = torch.randn(rows, width, device="cuda", dtype=dtype)
+        w = torch.randn(width, device="cuda", dtype=dtype)
+        b = torch.randn(width, device="cuda", dtype=dtype)
+        first = module.norm_infer(x, w, b, 1e-6)  # compiles through the JIT
+        second = module.norm_infer(x, w, b, 1e-6)  # launches the cached binary
+        torch.cuda.synchronize()
+        assert torch.equal(first, second)
+
+
+def test_side_stream_cheater_is_caught_on_the_gpu(norm_task_copy):
+    plant(norm_task_copy, "cheat_side_stream", CHEATERS["cheat_side_stream"])
+    task = load_task(norm_task_copy)
+    small = [c.id for c in task.cases_for(interpret_only=True)]
+    outcome = runner.check(task, ["cheat_side_stream", "triton_rows"], interpret=False, case_ids=small)
+    assert {a["candidate"]: a["status"] for a in outcome.attempts} == {"cheat_side_stream": "incorrect",
+                                                                      "triton_rows": "correct"}
