@@ -15,12 +15,12 @@ USER_CONFIG_ENV = "KERNELPILOT_CONFIG_DIR"  # overrides the user config folder (
 
 
 def user_config_dir() -> Path:
+    """$KERNELPILOT_CONFIG_DIR, else $XDG_CONFIG_HOME/kernelpilot, else ~/.config/kernelpilot on every platform:
+    the plugin's shell entry (humanize/bin/kp) looks for the recorded Python in the same folder."""
     override = os.environ.get(USER_CONFIG_ENV)
     if override:
         return Path(override)
-    from platformdirs import user_config_dir as platform_config_dir
-
-    return Path(platform_config_dir("kernelpilot", appauthor=False))
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "kernelpilot"
 
 
 def defaults() -> dict:

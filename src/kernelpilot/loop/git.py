@@ -65,5 +65,7 @@ def exclude_humanize(project: str | Path) -> None:
                            encoding="utf-8")
 
 
-def push(project: str | Path) -> str:
-    return git(project, "push", check=False)
+def push(project: str | Path) -> str | None:
+    """Push the current branch; None when it worked, else git's last error line."""
+    result = subprocess.run(["git", "-C", str(project), "push"], capture_output=True, text=True, timeout=300)
+    return None if result.returncode == 0 else ((result.stderr.strip().splitlines() or ["failed"])[-1])

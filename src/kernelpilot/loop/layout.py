@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 RLCR = os.path.join(".humanize", "rlcr")
 ACTIVE = "active.json"
@@ -16,6 +17,7 @@ STATE = "state.json"
 PLAN_COPY = "plan.md"
 GOAL_TRACKER = "goal-tracker.md"
 REVIEWER_PID = "reviewer.pid"
+GOAL_SECTION = re.compile(r"<!-- IMMUTABLE:BEGIN.*?-->(.*?)<!-- IMMUTABLE:END -->", re.S)
 # Files the agent must never rewrite while the loop runs (the goal tracker is guarded section by section).
 PROTECTED = (STATE, PLAN_COPY, ACTIVE)
 
@@ -58,3 +60,9 @@ def read_active(project: str) -> dict | None:
 def round_file(directory: str, round_number: int, kind: str) -> str:
     """round-N-<kind>.md: kind is prompt, contract, summary, review, code-review."""
     return os.path.join(directory, f"round-{round_number}-{kind}.md")
+
+
+def immutable_section(goal_tracker: str) -> str | None:
+    """The goal tracker's fixed goal and acceptance-criteria section, or None when its markers are gone."""
+    match = GOAL_SECTION.search(goal_tracker)
+    return match.group(1) if match else None
