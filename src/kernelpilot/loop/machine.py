@@ -254,16 +254,23 @@ class Round:
 
     # ------------------------------------------------------------ reviewers
 
-    def run_reviewer(self, code_review: bool, prompt: str):
+    def reviewed(self, code_review: bool, prompt: str) -> tuple[str, dict | None]:
+        """Run the (code) reviewer; (its output, None) or ("", the decision when it failed or the loop ended)."""
         from kernelpilot.loop.reviewer import review_argv, run_review
 
-        config = self.state["config"]
-        name = f"round-{self.number}-{'code-review' if code_review else 'review'}"
+        config, kind = self.state["config"], "code-review" if code_review else "review"
         argv = review_argv(config, code_review, self.state["base_commit"])
-        return run_review(argv, prompt, self.loop.project, float(config["review_timeout"]), self.loop.dir, name,
-                          {"KERNELPILOT_REVIEW_PHASE": "code-review" if code_review else "review",
-                           "KERNELPILOT_LOOP_DIR": str(self.loop.dir),
-                           "KERNELPILOT_BASE_COMMIT": self.state["base_commit"]})
+        run = run_review(argv, prompt, self.loop.project, float(config["review_timeout"]), self.loop.dir,
+                         f"round-{self.number}-{kind}",
+                         {"KERNELPILOT_REVIEW_PHASE": kind, "KERNELPILOT_LOOP_DIR": str(self.loop.dir),
+                          "KERNELPILOT_BASE_COMMIT": self.state["base_commit"]})
+        if run.failure:
+            return "", self.reviewer_failed(run.failure)
+        if self.cancelled_meanwhile():
+            return "", self.cancelled_message()
+        self.state["reviewer_failures"] = 0
+        atomic_write_text(self.loop.round_path(self.number, kind), run.output)
+        return run.output, None
 
     def reviewer_failed(self, failure: str) -> dict | None:
         if self.cancelled_meanwhile():
@@ -288,19 +295,15 @@ class Round:
     def review(self, summary: str) -> dict | None:
         from kernelpilot.loop.reviewer import parse_verdict
 
-        run = self.run_reviewer(False, self.review_prompt(summary))
-        if run.failure:
-            return self.reviewer_failed(run.failure)
-        if self.cancelled_meanwhile():
-            return self.cancelled_message()
-        self.state["reviewer_failures"] = 0
-        atomic_write_text(self.loop.round_path(self.number, "review"), run.output)
-        verdict, mainline = parse_verdict(run.output)
+        output, outcome = self.reviewed(False, self.review_prompt(summary))
+        if outcome is not None:
+            return outcome
+        verdict, mainline = parse_verdict(output)
         if verdict == "STOP":
             return self.end("stop", "the reviewer said STOP", verdict, mainline)
         if verdict == "COMPLETE":
             if not self.state["config"]["code_review"]:
-                return self.block("review COMPLETE", run.output, "finalize", phase="finalize", verdict=verdict,
+                return self.block("review COMPLETE", output, "finalize", phase="finalize", verdict=verdict,
                                   mainline=mainline)
             self.state["phase"] = self.phase = "code_review"
             return self.code_review(verdict, mainline)
@@ -308,7 +311,7 @@ class Round:
         if self.state["stalls"] >= STALLS_TO_STOP:
             return self.end("stop", f"{STALLS_TO_STOP} rounds in a row without advancing the mainline", verdict,
                             mainline)
-        return self.block("review: continue", f"The reviewer's findings:\n\n{run.output.strip()}",
+        return self.block("review: continue", f"The reviewer's findings:\n\n{output.strip()}",
                           "address the reviewer's findings" + (" after re-planning" if
                                                                self.state["stalls"] >= STALLS_TO_REPLAN else ""),
                           verdict=verdict, mainline=mainline, replan=self.state["stalls"] >= STALLS_TO_REPLAN)
@@ -316,15 +319,11 @@ class Round:
     def code_review(self, verdict: str | None = None, mainline: str | None = None) -> dict | None:
         from kernelpilot.loop.reviewer import has_findings
 
-        run = self.run_reviewer(True, render("code-review-prompt.md", base_commit=self.state["base_commit"]))
-        if run.failure:
-            return self.reviewer_failed(run.failure)
-        if self.cancelled_meanwhile():
-            return self.cancelled_message()
-        self.state["reviewer_failures"] = 0
-        atomic_write_text(self.loop.round_path(self.number, "code-review"), run.output)
-        if has_findings(run.output):
-            return self.block("code review: findings", f"The code review found:\n\n{run.output.strip()}",
+        output, outcome = self.reviewed(True, render("code-review-prompt.md", base_commit=self.state["base_commit"]))
+        if outcome is not None:
+            return outcome
+        if has_findings(output):
+            return self.block("code review: findings", f"The code review found:\n\n{output.strip()}",
                               "fix the code-review findings", verdict=verdict, mainline=mainline)
         return self.block("code review: clean", "The code review is clean.", "finalize", phase="finalize",
                           verdict=verdict, mainline=mainline)
