@@ -1,0 +1,134 @@
+"""The claims check: every speedup, bandwidth or ceiling-fraction figure a round summary prints must be backed,
+within the figure's printed rounding, by a benchmark row that carries its environment (or by the performance
+map's summary geomeans)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+RESULTS_HEADER = (
+    "run_id,timestamp,task,op,case,impl,impl_kind,correct,device_us_p50,device_us_p10,device_us_p90,host_us_p50,"
+    "host_us_p10,host_us_p90,dobench_us_p50,bytes,gbps,copy_fraction,speedup_device,speedup_host,speedup_dobench,"
+    "target_us,meets_target,gpu,sm_count,driver,cuda,torch,triton,sm_clock_mhz,mem_clock_mhz,commit"
+).split(",")
+ENV_COLUMNS = RESULTS_HEADER[RESULTS_HEADER.index("gpu"):]
+# claim kind -> the results.csv columns that can back it
+COLUMNS = {
+    "speedup": ("speedup_device", "speedup_host", "speedup_dobench"),
+    "bandwidth": ("gbps",),
+    "ceiling fraction": ("copy_fraction",),
+}
+GEOMEANS = ("geomean_speedup_device", "geomean_speedup_host", "geomean_speedup_dobench")
+
+NUMBER = r"(?<![\w.])(\d+(?:\.\d+)?)"
+PATTERNS = (
+    ("speedup", re.compile(NUMBER + r"\s?[x\u00d7](?![\w\u00d7])")),
+    ("bandwidth", re.compile(NUMBER + r"\s*([TG])B/s\b")),
+    ("ceiling fraction", re.compile(NUMBER + r"\s*%\s+of\s+(?:the\s+)?(?:measured\s+)?(?:(?:copy|memcpy)[\s-])?"
+                                              r"(?:bandwidth\s+)?(?:ceiling|roofline|limit|peak)", re.I)),
+)
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: str
+    text: str  # as printed, e.g. "1.8x"
+    line: int
+    value: float  # in the unit of the backing column: ratio, GB/s, or fraction 0..1
+    tolerance: float  # half a unit in the last printed digit, in the same unit
+
+
+@dataclass(frozen=True)
+class Evidence:
+    value: float
+    where: str
+
+
+def extract_claims(text: str) -> list[Claim]:
+    claims = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        for kind, pattern in PATTERNS:
+            for match in pattern.finditer(line):
+                printed = match.group(1)
+                decimals = len(printed.partition(".")[2])
+                value, tolerance = float(printed), 0.5 * 10 ** -decimals
+                scale = {"bandwidth": 1000.0 if kind == "bandwidth" and match.group(2) == "T" else 1.0,
+                         "ceiling fraction": 0.01}.get(kind, 1.0)
+                claims.append(Claim(kind, match.group(0).strip(), number, value * scale, tolerance * scale))
+    return claims
+
+
+def collect_evidence(task_dir: Path) -> tuple[dict[str, list[Evidence]], list[str]]:
+    """Backing figures per claim kind, and the problems met reading them (a wrong header, a bad number)."""
+    evidence: dict[str, list[Evidence]] = {kind: [] for kind in COLUMNS}
+    problems: list[str] = []
+    results = task_dir / "benchmarks" / "results.csv"
+    if results.exists():
+        with open(results, newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            if reader.fieldnames != RESULTS_HEADER:
+                problems.append(f"{results}: header differs from the harness's results header")
+            else:
+                for line, row in enumerate(reader, start=2):
+                    if any(not (row.get(column) or "").strip() for column in ENV_COLUMNS):
+                        continue  # a figure without its environment backs nothing
+                    for kind, columns in COLUMNS.items():
+                        for column in columns:
+                            _add(evidence[kind], row.get(column), f"{column}={row.get(column)} "
+                                 f"(results.csv line {line}: run {row['run_id']}, case {row['case']}, "
+                                 f"impl {row['impl']}, {row['gpu']})", problems)
+    perf_map = task_dir / "benchmarks" / "performance-map.json"
+    if perf_map.exists():
+        try:
+            summary = json.loads(perf_map.read_text(encoding="utf-8")).get("summary") or {}
+        except (ValueError, AttributeError):
+            problems.append(f"{perf_map}: not a JSON object with a summary")
+            summary = {}
+        for key in GEOMEANS:
+            _add(evidence["speedup"], summary.get(key), f"{key}={summary.get(key)} (performance-map.json summary)",
+                 problems)
+    return evidence, problems
+
+
+def _add(bucket: list[Evidence], raw, where: str, problems: list[str]) -> None:
+    if raw is None or raw == "":
+        return
+    try:
+        bucket.append(Evidence(float(raw), where))
+    except (TypeError, ValueError):
+        problems.append(f"not a number: {where}")
+
+
+def claim_problems(summary: str, task_dir: Path, summary_name: str = "round summary") -> list[str]:
+    """One line per claim that no benchmark figure backs, naming the nearest figure there is."""
+    claims = extract_claims(summary)
+    if not claims:
+        return []
+    evidence, problems = collect_evidence(task_dir)
+    for claim in claims:
+        backing = evidence[claim.kind]
+        if any(abs(item.value - claim.value) <= claim.tolerance + 1e-9 for item in backing):
+            continue
+        low, high = claim.value - claim.tolerance, claim.value + claim.tolerance
+        message = (f"{summary_name} line {claim.line} claims \"{claim.text}\" (a {claim.kind} of "
+                   f"{_fmt(low)}..{_fmt(high)}{_unit(claim.kind)}) ")
+        if backing:
+            nearest = min(backing, key=lambda item: abs(item.value - claim.value))
+            message += f"but the nearest benchmark figure is {nearest.where}"
+        else:
+            message += (f"but {task_dir}/benchmarks has no {claim.kind} figure with its environment "
+                        f"(columns {', '.join(COLUMNS[claim.kind])})")
+        problems.append(message)
+    return problems
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _unit(kind: str) -> str:
+    return {"bandwidth": " GB/s", "ceiling fraction": " of the copy ceiling", "speedup": "x"}[kind]
