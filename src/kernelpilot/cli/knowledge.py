@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 from kernelpilot.cli.common import add_verb, add_verbs, console, print_json
-from kernelpilot.errors import KernelPilotError
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.+\-Z]*)?$")
 TYPES = ("pr", "wiki", "reference", "source")
