@@ -244,9 +244,10 @@ class Index:
     def match_expression(self, text: str) -> str:
         """An FTS5 expression: each word OR-ed with its aliases and synonyms, words OR-ed together."""
         phrases: dict[str, None] = {}
-        for word in QUERY_WORD.findall(text.lower()):
-            if word in STOPWORDS:
-                continue
+        words = [word for word in QUERY_WORD.findall(text.lower()) if word not in STOPWORDS]
+        # Multi-word vocabulary terms ("bank conflicts" -> bank-conflicts) expand like single words.
+        compounds = ["-".join(words[i:i + n]) for n in (2, 3) for i in range(len(words) - n + 1)]
+        for word in words + [c for c in compounds if self._group(c)[0]]:
             for name in self._group(word)[1]:
                 if (quoted := phrase(name)) is not None:
                     phrases[quoted] = None
