@@ -154,15 +154,15 @@ def cmd_grep(args) -> int:
     if args.json:
         print_json(result)
         return 0 if result["matches"] else 1
-    out = console()
+    # Plain lines, never wrapped: grep output is read by tools as often as by people.
     for match in result["matches"]:
         for offset, line in enumerate(match["before"], start=match["line"] - len(match["before"])):
-            out.print(f"{match['id']}:{offset}- {line}", markup=False)
-        out.print(f"{match['id']}:{match['line']}: {match['text']}", markup=False)
+            print(f"{match['id']}:{offset}- {line}")
+        print(f"{match['id']}:{match['line']}: {match['text']}")
         for offset, line in enumerate(match["after"], start=match["line"] + 1):
-            out.print(f"{match['id']}:{offset}- {line}", markup=False)
+            print(f"{match['id']}:{offset}- {line}")
     if result["truncated"]:
-        out.print(f"(stopped after {args.max} matches; narrow the pattern or raise --max)")
+        print(f"(stopped after {args.max} matches; narrow the pattern or raise --max)")
     return 0 if result["matches"] else 1
 
 
@@ -173,14 +173,13 @@ def cmd_validate(args) -> int:
     if args.json:
         print_json(result.as_dict())
     else:
-        out = console()
         for line in result.warnings:
-            out.print(f"warning: {line}", markup=False)
+            print(f"warning: {line}")
         for line in result.problems:
-            out.print(f"problem: {line}", markup=False)
+            print(f"problem: {line}")
         checked = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in result.checked.items())
-        out.print(f"{'ok' if not result.problems else f'{len(result.problems)} problems'}: checked {checked} "
-                  f"in {result.seconds} s")
+        print(f"{'ok' if not result.problems else f'{len(result.problems)} problems'}: checked {checked} "
+              f"in {result.seconds} s")
     return 1 if result.problems else 0
 
 
