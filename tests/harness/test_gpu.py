@@ -8,7 +8,7 @@ import torch
 from kernelpilot.harness import runner
 from kernelpilot.harness.spec import load_task
 
-from test_honesty import CHEATERS, plant
+from cheaters import CHEATERS, plant
 
 pytestmark = pytest.mark.gpu
 

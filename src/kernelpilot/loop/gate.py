@@ -50,6 +50,9 @@ def run_gate(task_dir: Path, summary: str | None, summary_name: str = "round sum
             report.problems += problems
         else:
             report.passed.append(f"every figure the {summary_name} claims is backed by a benchmark row")
+    if not (task_dir / "task.yaml").is_file():
+        report.notes.append(f"{task_dir} has no task.yaml: not a harness task folder, so only the claims check ran")
+        return report
     try:
         from kernelpilot.harness.evidence import evidence_problems
     except ImportError:
