@@ -84,6 +84,8 @@ def _csv_rows(path: Path) -> list[list[str]]:
     if "\x00" in text[:4096]:
         raise KernelPilotError(f"{path}: binary data, not an Nsight Compute CSV export (a .ncu-rep needs that suffix)")
     lines = text.splitlines()
+    if lines and lines[-1].count('"') % 2 == 1:
+        raise KernelPilotError(f"{path}:{len(lines)}: truncated export (the file ends inside a quoted field)")
     # ncu's stdout may precede the table with "==PROF==" lines or the application's own output.
     start = next((i for i, line in enumerate(lines) if line.startswith('"ID"') or line.startswith("ID,")), None)
     if start is None:
