@@ -309,20 +309,20 @@ def _waves_grid(kernel, args, num_warps, waves, **constexprs):
     return (blocks,)
 
 
-def run_fma_chains(launches):
-    block, iters = 1024, 1024
+def _run_fma_waves(kernel, launches, num_warps, waves, iters, block=1024):
     probe = torch.empty(block, device="cuda")
-    grid = _waves_grid(fx_fma_kernel, (probe, iters), 4, 8, BLOCK=block)
+    grid = _waves_grid(kernel, (probe, iters), num_warps, waves, BLOCK=block)
     out = torch.empty(grid[0] * block, device="cuda")
-    return grid, _launch(fx_fma_kernel, grid, (out, iters), launches, 4, BLOCK=block)
+    return grid, _launch(kernel, grid, (out, iters), launches, num_warps, BLOCK=block)
+
+
+def run_fma_chains(launches):
+    return _run_fma_waves(fx_fma_kernel, launches, num_warps=4, waves=8, iters=1024)
 
 
 def run_tail_waves(launches):
-    block, iters = 1024, 8192
-    probe = torch.empty(block, device="cuda")
-    grid = _waves_grid(fx_tail_kernel, (probe, iters), 8, 1.12, BLOCK=block)
-    out = torch.empty(grid[0] * block, device="cuda")
-    return grid, _launch(fx_tail_kernel, grid, (out, iters), launches, 8, BLOCK=block)
+    # 1.12 waves of long, equal blocks: the last wave leaves most SMs idle for a whole block time.
+    return _run_fma_waves(fx_tail_kernel, launches, num_warps=8, waves=1.12, iters=8192)
 
 
 def run_l2_reread(launches):

@@ -118,20 +118,20 @@ def score_occupancy(ev: Evidence) -> Verdict:
         _stall_line(ev, LATENCY_STALLS + SYNC_STALLS), f"busiest unit at {peak:.1f}% of peak"])
 
 
-def score_sync(ev: Evidence) -> Verdict:
-    share = ev.share(*SYNC_STALLS)
+def _stall_class(ev: Evidence, klass: str, reasons: tuple[str, ...]) -> Verdict:
+    """A class named by its stall reasons: it applies once they take a quarter of all stall cycles."""
+    share = ev.share(*reasons)
     if share < 0.25:
-        return Verdict("synchronization-bound", 0.0)
-    return Verdict("synchronization-bound", min(1.0, 0.2 + share), [_stall_line(ev, SYNC_STALLS),
-                                                                    ev.line("issue_active_pct")])
+        return Verdict(klass, 0.0)
+    return Verdict(klass, min(1.0, 0.2 + share), [_stall_line(ev, reasons), ev.line("issue_active_pct")])
+
+
+def score_sync(ev: Evidence) -> Verdict:
+    return _stall_class(ev, "synchronization-bound", SYNC_STALLS)
 
 
 def score_front_end(ev: Evidence) -> Verdict:
-    share = ev.share(*FRONT_END_STALLS)
-    if share < 0.25:
-        return Verdict("front-end-bound", 0.0)
-    return Verdict("front-end-bound", min(1.0, 0.2 + share), [_stall_line(ev, FRONT_END_STALLS),
-                                                              ev.line("issue_active_pct")])
+    return _stall_class(ev, "front-end-bound", FRONT_END_STALLS)
 
 
 SCORERS = (score_launch_bound, score_tail, score_spill, score_compute, score_dram, score_l2, score_latency,
