@@ -67,15 +67,15 @@ def score_spill(ev: Evidence) -> Verdict:
 
 
 def score_compute(ev: Evidence) -> Verdict:
-    pipes = {"tensor": ev.z("tensor_pct"), "fma": ev.z("fma_pct"), "alu": ev.z("alu_pct")}
-    pipe = max(pipes, key=pipes.get)
-    busiest = max(pipes[pipe], ev.z("sm_pct") if pipes[pipe] >= 0.8 * ev.z("sm_pct") else 0.0)
+    pipes = {"tensor_pct": ev.z("tensor_pct"), "fma_pct": ev.z("fma_pct"), "alu_pct": ev.z("alu_pct")}
+    key = max(pipes, key=pipes.get)
+    busiest, detail = pipes[key], key.replace("_pct", " pipe")
+    if busiest == 0:  # an export without pipe counters (details page only): SM throughput stands in
+        key, busiest, detail = "sm_pct", ev.z("sm_pct"), "SM (no pipe counters in this export)"
     memory = max(ev.z("dram_pct"), ev.z("l2_pct"), ev.z("memory_pct"))
     if busiest < 50 or busiest < memory - 5:
         return Verdict("compute-bound", 0.0)
-    return Verdict("compute-bound", busiest / 100, [
-        ev.line(f"{pipe}_pct" if pipe != "alu" else "alu_pct"), ev.line("sm_pct"), ev.line("memory_pct")],
-        f"{pipe} pipe")
+    return Verdict("compute-bound", busiest / 100, [ev.line(key), ev.line("sm_pct"), ev.line("memory_pct")], detail)
 
 
 def score_dram(ev: Evidence) -> Verdict:
@@ -193,6 +193,11 @@ def _edit_compute(ev: Evidence, verdict: Verdict) -> dict:
                      "next K-tile's operands are in shared memory before the MMA needs them",
                      "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active",
                      f"rises from {pct(tensor)} toward 80%+, duration down by the same ratio")
+    if verdict.detail.startswith("SM"):
+        return _edit(f"SM throughput is {pct(ev.q('sm_pct'))} with memory at {pct(ev.q('memory_pct'))}: the kernel "
+                     "is limited by instructions issued; cut instructions per element (hoist invariant math and "
+                     "index arithmetic out of loops, vectorize loads) and re-profile with pipe counters",
+                     "smsp__inst_executed.sum", "falls; duration falls with it")
     return _edit(f"the FMA pipe is {pct(fma)} busy while the tensor pipe is at {pct(tensor)}: the work runs on CUDA "
                  "cores; cut the FP32 instructions per element (reuse products, hoist invariant math out of the loop) "
                  "or recast the inner product as a tl.dot so it runs on the tensor pipe",
