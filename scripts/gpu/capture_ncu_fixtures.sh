@@ -2,6 +2,7 @@
 # Capture the real Nsight Compute reports behind tests/ncu/fixtures on a GPU machine (H100/H200, ncu >= 2024).
 #
 #   OUT=/some/dir scripts/gpu/capture_ncu_fixtures.sh      (run from anywhere; it finds the repository itself)
+#   OUT=/some/dir NCU_FIXTURES="tail_chase copy" scripts/gpu/capture_ncu_fixtures.sh   (only these, one report each)
 #
 # Profiles the kernels of tests/ncu/fixture_kernels.py (one per bottleneck class) with the capture recipe of
 # `kernelpilot ncu capture` (full set, source import, the named sections, clocks left alone, kernel filtered by
@@ -71,8 +72,9 @@ export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
 
 # Fill Triton's cache (and log registers/spills/grids) without the profiler, so captures time only profiling.
-log "warm-up: compiling and running every fixture once"
-timeout 120 "$PYTHON" "$KERNELS" all >"$STAGE/warmup.txt" 2>&1
+ONLY=${NCU_FIXTURES:-}
+log "warm-up: compiling and running ${ONLY:-every fixture} once"
+timeout 120 "$PYTHON" "$KERNELS" ${ONLY:-all} >"$STAGE/warmup.txt" 2>&1
 log "warm-up rc=$? ($(grep -c FAILED "$STAGE/warmup.txt") failed)"
 grep -E "^fixture|blocks/SM" "$STAGE/warmup.txt" | tee -a "$LOG"
 
@@ -100,12 +102,14 @@ plain_capture() {  # plain_capture DIR REGEX SKIP COUNT COMMAND...: the same rec
 
 # ------------------------------------------------------------------ 1. every fixture kernel in one report
 # One process, one launch of each kernel: cheap, and a real multi-kernel report for the --kernel tests.
-COUNT=$("$PYTHON" "$KERNELS" --list | wc -l)
-mkdir -p "$STAGE/all_kernels"
-log "capture all_kernels ($COUNT kernels)"
-plain_capture "$STAGE/all_kernels" '^fx_' 0 "$COUNT" "$PYTHON" "$KERNELS" all
-log "all_kernels: ncu rc=$?"
-if export_csvs "$STAGE/all_kernels" extra; then log "all_kernels: exported"; else log "all_kernels: FAILED (see ncu_stdout.txt)"; fi
+if [ -z "$ONLY" ]; then
+    COUNT=$("$PYTHON" "$KERNELS" --list | wc -l)
+    mkdir -p "$STAGE/all_kernels"
+    log "capture all_kernels ($COUNT kernels)"
+    plain_capture "$STAGE/all_kernels" '^fx_' 0 "$COUNT" "$PYTHON" "$KERNELS" all
+    log "all_kernels: ncu rc=$?"
+    if export_csvs "$STAGE/all_kernels" extra; then log "all_kernels: exported"; else log "all_kernels: FAILED (see ncu_stdout.txt)"; fi
+fi
 
 # ------------------------------------------------------------------ 2. one report per fixture, warm-up skipped
 HAVE_KP=0
@@ -133,7 +137,9 @@ while read -r name regex klass; do
     fi
     case $name in copy|gemm_bf16|row_center_spill) extra=extra ;; *) extra= ;; esac
     if export_csvs "$dir" $extra; then log "$name: ok"; else log "$name: FAILED"; FAILED+=("$name"); fi
-done < <("$PYTHON" "$KERNELS" --list)
+done < <("$PYTHON" "$KERNELS" --list | while read -r name rest; do
+             if [ -z "$ONLY" ] || [[ " $ONLY " == *" $name "* ]]; then echo "$name $rest"; fi
+         done)
 
 # ------------------------------------------------------------------ pack: one tarball, big reports left out
 log "failed or skipped: ${FAILED[*]:-none}"

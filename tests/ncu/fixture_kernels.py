@@ -3,7 +3,7 @@
 Run on a GPU machine (scripts/gpu/capture_ncu_fixtures.sh drives it under Nsight Compute):
 
     python tests/ncu/fixture_kernels.py --list            # name, kernel regex, expected class
-    python tests/ncu/fixture_kernels.py NAME [--warmup]   # one fixture (a warm-up launch first, for --launch-skip 1)
+    python tests/ncu/fixture_kernels.py NAME... [--warmup] # some fixtures (a warm-up launch first, for --launch-skip 1)
     python tests/ncu/fixture_kernels.py all               # every fixture once, no warm-up (one multi-kernel report)
 
 Every kernel name starts with `fx_` so that `-k regex:^fx_` never catches an input generator. Problem sizes are
@@ -27,7 +27,11 @@ FIXTURES: dict[str, tuple[str, str]] = {
     "l2_reread": ("^fx_l2_reread_kernel$", "l2-bound"),
     "pointer_chase": ("^fx_chase_kernel$", "memory-latency-bound"),
     "fat_chase": ("^fx_fat_chase_kernel$", "occupancy-limited"),
-    "tail_waves": ("^fx_tail_kernel$", "tail-bound"),
+    # 1.12 waves of FMA-bound blocks: ncu's rule predicts a 50% tail, but blocks left alone in the last wave run
+    # faster, the FMA pipe stays saturated, and the class is compute-bound (measured on an H200).
+    "tail_waves": ("^fx_tail_kernel$", "compute-bound"),
+    # 1.12 waves of latency-bound blocks, which take as long alone as in company: the real tail.
+    "tail_chase": ("^fx_tail_chase_kernel$", "tail-bound"),
     "barrier_loop": ("^fx_barrier_kernel$", "synchronization-bound"),
     "atomic_hotspot": ("^fx_atomic_hotspot_kernel$", "synchronization-bound"),
     "icache_unrolled": ("^fx_icache_kernel$", "front-end-bound"),
@@ -147,7 +151,7 @@ def fx_l2_reread_kernel(buf, out, n_chunks, repeats, BLOCK: tl.constexpr):
 
 
 @triton.jit
-def fx_chase_kernel(table, out, n_nodes, steps, NUM_WARPS: tl.constexpr):
+def _chase_lists(table, out, n_nodes, steps, NUM_WARPS: tl.constexpr):
     # Each warp follows a random linked list of 128-byte nodes: one coalesced load per step, each depending on
     # the last, so throughput is set by memory latency, not bandwidth.
     THREADS: tl.constexpr = 32 * NUM_WARPS
@@ -157,6 +161,16 @@ def fx_chase_kernel(table, out, n_nodes, steps, NUM_WARPS: tl.constexpr):
     for _ in range(steps):
         node = tl.load(table + node.to(tl.int64) * 32 + lane)
     tl.store(out + tl.program_id(0) * THREADS + t, node)
+
+
+@triton.jit
+def fx_chase_kernel(table, out, n_nodes, steps, NUM_WARPS: tl.constexpr):
+    _chase_lists(table, out, n_nodes, steps, NUM_WARPS)
+
+
+@triton.jit
+def fx_tail_chase_kernel(table, out, n_nodes, steps, NUM_WARPS: tl.constexpr):
+    _chase_lists(table, out, n_nodes, steps, NUM_WARPS)
 
 
 @triton.jit
@@ -341,14 +355,20 @@ def _chase_table(n_nodes: int):
     return perm[:, None].expand(n_nodes, 32).contiguous()
 
 
-def run_pointer_chase(launches):
-    n_nodes, steps, warps = 2 * 1024 * 1024, 256, 4
+def _run_chase(kernel, launches, waves, steps, n_nodes=2 * 1024 * 1024, warps=4):
     table = _chase_table(n_nodes)
     probe = torch.empty(32 * warps, device="cuda", dtype=torch.int32)
-    grid = _waves_grid(fx_chase_kernel, (table, probe, n_nodes, steps), warps, 2, NUM_WARPS=warps)
+    grid = _waves_grid(kernel, (table, probe, n_nodes, steps), warps, waves, NUM_WARPS=warps)
     out = torch.empty(grid[0] * 32 * warps, device="cuda", dtype=torch.int32)
-    return grid, _launch(fx_chase_kernel, grid, (table, out, n_nodes, steps), launches, warps,
-                         NUM_WARPS=warps)
+    return grid, _launch(kernel, grid, (table, out, n_nodes, steps), launches, warps, NUM_WARPS=warps)
+
+
+def run_pointer_chase(launches):
+    return _run_chase(fx_chase_kernel, launches, waves=2, steps=256)
+
+
+def run_tail_chase(launches):
+    return _run_chase(fx_tail_chase_kernel, launches, waves=1.12, steps=512)
 
 
 def run_fat_chase(launches):
@@ -390,10 +410,11 @@ RUNNERS = {name: globals()[f"run_{name}"] for name in FIXTURES}
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("name", choices=[*FIXTURES, "all"])
+    parser.add_argument("names", nargs="+", choices=[*FIXTURES, "all"], metavar="NAME",
+                        help=f"one or more of {', '.join(FIXTURES)}, or all")
     parser.add_argument("--warmup", action="store_true", help="launch once before the profiled launch")
     args = parser.parse_args(argv)
-    names = list(FIXTURES) if args.name == "all" else [args.name]
+    names = list(FIXTURES) if "all" in args.names else args.names
     failed = []
     for name in names:
         try:

@@ -11,7 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 from kernelpilot.ncu.diagnose import (FRONT_END_STALLS, LATENCY_STALLS, REGISTER_ALLOCATION_UNIT, REGISTERS_PER_SM,
-                                      SYNC_STALLS, Evidence, human_bytes, human_time, launch_shape, occupancy, pct,
+                                      SYNC_STALLS, Evidence, atomics, human_bytes, human_time, launch_shape, occupancy, pct,
+                                      pipe_from_rules,
                                       spills)
 
 
@@ -51,31 +52,49 @@ def score_tail(ev: Evidence) -> Verdict:
     idle = shape["tail_idle_fraction"]
     if idle is None or shape["waves"] > 4 or idle < 0.15:
         return Verdict("tail-bound", 0.0)
-    return Verdict("tail-bound", min(1.0, 1.6 * idle), [
+    # The idle share assumes blocks take as long alone as in company. Throughput-bound blocks do not: they speed
+    # up once the last wave leaves them the SM, and the busiest unit stays near its peak over the whole launch.
+    peak = _throughput_peak(ev)
+    headroom = 1 - max(0.0, peak - 50) / 50
+    return Verdict("tail-bound", min(1.0, 2 * idle) * headroom, [
         ev.line("waves", f"{shape['waves']:.2f} ({shape['full_waves']} full, last wave {shape['last_wave_fill']:.0%} full)"),
-        f"idle share of SM time in the partial wave: up to {idle:.0%} (equal-length blocks)"])
+        f"idle share of SM time in the partial wave: up to {idle:.0%} (equal-length blocks)",
+        f"busiest unit at {peak:.1f}% of peak over the launch", ev.line("achieved_occupancy_pct")])
 
 
 def score_spill(ev: Evidence) -> Verdict:
     spill = spills(ev)
     share = spill["share_of_memory_traffic"]
+    if share is not None:
+        evidence = (f"local-memory (spill) traffic: {share:.0%} of L1 sectors, {human_bytes(spill['local_bytes'])} "
+                    f"[{ev.r.source('local_sectors')}]")
+    else:
+        share = spill["spill_requests_per_instruction"]
+        evidence = (f"spill requests: {share or 0:.0%} of issued instructions "
+                    f"[{ev.r.source('spill_requests')} / {ev.r.source('issued_instructions')}]")
     if share is None or share < 0.05:
         return Verdict("register-spill-bound", 0.0)
-    return Verdict("register-spill-bound", min(1.0, 0.5 + share), [
-        f"local-memory (spill) traffic: {share:.0%} of L1 sectors, {human_bytes(spill['local_bytes'])} "
-        f"[{ev.r.source('local_sectors')}]", ev.line("registers")])
+    return Verdict("register-spill-bound", min(1.0, 0.5 + share), [evidence, ev.line("registers")])
 
 
 def score_compute(ev: Evidence) -> Verdict:
     pipes = {"tensor_pct": ev.z("tensor_pct"), "fma_pct": ev.z("fma_pct"), "alu_pct": ev.z("alu_pct")}
     key = max(pipes, key=pipes.get)
     busiest, detail = pipes[key], key.replace("_pct", " pipe")
-    if busiest == 0:  # an export without pipe counters (details page only): SM throughput stands in
-        key, busiest, detail = "sm_pct", ev.z("sm_pct"), "SM (no pipe counters in this export)"
+    first = ev.line(key)
+    if busiest == 0 and not ev.r.source(key):  # no pipe counters (details page only): ncu's pipe rule, then SM%
+        named = pipe_from_rules(ev.launch.rules)
+        if named is not None:
+            pipe, busiest = named
+            detail = f"{pipe.lower()} pipe"
+            first = f"busiest pipe per ncu's HighPipeUtilization rule: {pipe} at {busiest:.1f}%"
+        else:
+            busiest, detail = ev.z("sm_pct"), "SM (no pipe counters in this export)"
+            first = ev.line("sm_pct")
     memory = max(ev.z("dram_pct"), ev.z("l2_pct"), ev.z("memory_pct"))
     if busiest < 50 or busiest < memory - 5:
         return Verdict("compute-bound", 0.0)
-    return Verdict("compute-bound", busiest / 100, [ev.line(key), ev.line("sm_pct"), ev.line("memory_pct")], detail)
+    return Verdict("compute-bound", busiest / 100, [first, ev.line("sm_pct"), ev.line("memory_pct")], detail)
 
 
 def score_dram(ev: Evidence) -> Verdict:
@@ -91,16 +110,21 @@ def score_l2(ev: Evidence) -> Verdict:
     dram, l2 = ev.z("dram_pct"), ev.z("l2_pct")
     if l2 < 50 or l2 < dram + 15:
         return Verdict("l2-bound", 0.0)
-    return Verdict("l2-bound", l2 / 100, [ev.line("l2_pct"), ev.line("l2_hit_pct"), ev.line("dram_pct")])
+    # L2 as the ceiling means L2 serving re-reads; traffic that mostly misses is DRAM's or latency's story.
+    hit = min(1.0, max(0.0, ev.z("l2_hit_pct") / 100))
+    return Verdict("l2-bound", l2 / 100 * (0.5 + 0.5 * hit),
+                   [ev.line("l2_pct"), ev.line("l2_hit_pct"), ev.line("dram_pct")])
 
 
 def score_latency(ev: Evidence) -> Verdict:
     peak = _throughput_peak(ev)
     latency = ev.share(*LATENCY_STALLS)
     theoretical = ev.q("theoretical_occupancy_pct")
-    if peak >= 60 or latency < 0.3 or (theoretical is not None and theoretical < 50):
+    if latency < 0.3 or (theoretical is not None and theoretical < 50):
         return Verdict("memory-latency-bound", 0.0)
-    return Verdict("memory-latency-bound", 0.5 * (1 - peak / 100) + 0.5 * latency, [
+    # Warps waiting on contended atomics wait on serialization, not on memory latency.
+    atomic_share = atomics(ev)["share_of_l2_traffic"] or 0.0
+    return Verdict("memory-latency-bound", (0.5 * (1 - peak / 100) + 0.5 * latency) * (1 - atomic_share), [
         f"busiest unit at {peak:.1f}% of peak: throughput is not the limit", _stall_line(ev, LATENCY_STALLS),
         ev.line("theoretical_occupancy_pct"), ev.line("achieved_occupancy_pct")])
 
@@ -109,10 +133,12 @@ def score_occupancy(ev: Evidence) -> Verdict:
     peak = _throughput_peak(ev)
     theoretical = ev.q("theoretical_occupancy_pct")
     stalled = ev.share(*LATENCY_STALLS, *SYNC_STALLS)
-    if theoretical is None or theoretical >= 50 or peak >= 60 or stalled < 0.3:
+    if theoretical is None or theoretical >= 50 or stalled < 0.3:
         return Verdict("occupancy-limited", 0.0)
     occ = occupancy(ev)
-    return Verdict("occupancy-limited", 0.5 * (1 - theoretical / 100) + 0.5 * stalled, [
+    # More warps only help while no unit is near its peak: fade the score out as the busiest unit passes 50%.
+    headroom = 1 - max(0.0, peak - 50) / 50
+    return Verdict("occupancy-limited", (0.5 * (1 - theoretical / 100) + 0.5 * stalled) * headroom, [
         ev.line("theoretical_occupancy_pct"), ev.line("achieved_occupancy_pct"),
         f"limited by {', '.join(occ['limiters']) or 'unknown'}: {occ['blocks_per_sm']} blocks/SM",
         _stall_line(ev, LATENCY_STALLS + SYNC_STALLS), f"busiest unit at {peak:.1f}% of peak"])
@@ -127,7 +153,20 @@ def _stall_class(ev: Evidence, klass: str, reasons: tuple[str, ...]) -> Verdict:
 
 
 def score_sync(ev: Evidence) -> Verdict:
-    return _stall_class(ev, "synchronization-bound", SYNC_STALLS)
+    barriers = _stall_class(ev, "synchronization-bound", SYNC_STALLS)
+    barriers.detail = "barriers and fences" if barriers.score else ""
+    contention = atomics(ev)
+    share, hot = contention["share_of_l2_traffic"], contention["hottest_slice_vs_average"]
+    if share is None or share < 0.5 or _throughput_peak(ev) >= 60:
+        return barriers
+    # Atomics to few addresses serialize in one L2 slice: the busiest slice against the average says how few.
+    concentration = min(1.0, math.log10(hot) / 2) if hot and hot > 1 else 0.0
+    atomic = Verdict("synchronization-bound", 0.5 * share + 0.5 * concentration, [
+        f"atomics are {share:.0%} of the SMs' L2 sectors [{ev.r.source('l2_atomic_sectors')}]",
+        f"the busiest L2 slice handles {hot:.0f}x the average slice [lts__t_sectors.max / lts__t_sectors.avg]"
+        if hot else "L2 slice balance: n/a", f"busiest unit at {_throughput_peak(ev):.1f}% of peak"],
+        "contended atomics")
+    return max(barriers, atomic, key=lambda verdict: verdict.score)
 
 
 def score_front_end(ev: Evidence) -> Verdict:
@@ -302,6 +341,14 @@ def _edit_tail(ev: Evidence, verdict: Verdict) -> dict:
 
 
 def _edit_sync(ev: Evidence, verdict: Verdict) -> dict:
+    if verdict.detail == "contended atomics":
+        contention = atomics(ev)
+        threads = int(ev.q("block_threads") or 0)
+        return _edit(f"atomics are {contention['share_of_l2_traffic']:.0%} of L2 traffic and the busiest L2 slice "
+                     f"carries {contention['hottest_slice_vs_average'] or 0:.0f}x the average: every thread updates "
+                     f"the same few addresses; reduce within the block first (tl.sum over the {threads} threads) and "
+                     "issue one atomic per block and address", "lts__t_sectors_srcunit_tex_op_red.sum",
+                     f"falls ~{threads}x from {contention['l2_atomic_sectors'] or 0:.3g}; duration falls with it")
     barrier, membar = ev.share("barrier"), ev.share("membar")
     reason = "barrier" if barrier >= membar else "membar"
     if reason == "barrier":

@@ -13,13 +13,14 @@ import re
 
 from kernelpilot.ncu.quantities import BY_KEY, NOT_STALLS, Resolver, stall_families
 from kernelpilot.ncu.report import KernelLaunch, RuleFinding
+from kernelpilot.ncu.values import parse_number
 
 CLASSES = ("compute-bound", "dram-bound", "l2-bound", "memory-latency-bound", "register-spill-bound",
            "occupancy-limited", "launch-bound", "tail-bound", "synchronization-bound", "front-end-bound")
 
 REGISTERS_PER_SM = 65536
 REGISTER_ALLOCATION_UNIT = 256  # registers are handed to a warp in chunks of this many
-LATENCY_STALLS = ("long_scoreboard", "lg_throttle", "short_scoreboard", "mio_throttle", "tex_throttle")
+LATENCY_STALLS = ("long_scoreboard", "lg_throttle", "short_scoreboard")
 SYNC_STALLS = ("barrier", "membar")
 FRONT_END_STALLS = ("no_instruction", "branch_resolving", "imc_miss")
 
@@ -27,7 +28,8 @@ FRONT_END_STALLS = ("no_instruction", "branch_resolving", "imc_miss")
 _MESSAGE_REASONS = (
     ("scoreboard dependency on a l1tex", "long_scoreboard"),
     ("scoreboard dependency on an mio", "short_scoreboard"),
-    ("waiting at a barrier", "barrier"), ("at a warp barrier", "barrier"), ("memory barrier", "membar"),
+    ("at a cta barrier", "barrier"), ("waiting at a barrier", "barrier"), ("at a warp barrier", "barrier"),
+    ("memory barrier", "membar"),
     ("l1 instruction queue for local and global", "lg_throttle"), ("mio (memory input/output)", "mio_throttle"),
     ("math pipe", "math_pipe_throttle"), ("fixed latency execution dependency", "wait"),
     ("next instruction", "no_instruction"), ("instruction cache", "no_instruction"),
@@ -89,7 +91,7 @@ class Evidence:
         for family, reasons in stall_families(self.launch).items():
             tables[family] = _share_table(reasons)
         if not tables:
-            from_rules = _stalls_from_rules(self.launch.rules)
+            from_rules = _stalls_from_rules(self.launch.rules, self.q("cycles_per_issue"))
             if from_rules:
                 tables["rule_messages"] = from_rules
         return tables
@@ -118,22 +120,43 @@ def _share_table(reasons: dict[str, float]) -> list[dict]:
     return sorted(rows, key=lambda row: row["value"], reverse=True)
 
 
-def _stalls_from_rules(rules: list[RuleFinding]) -> list[dict]:
-    """Stall shares recovered from the warp-state rule messages of a details-only export."""
+def _stalls_from_rules(rules: list[RuleFinding], cycles_per_issue: float | None) -> list[dict]:
+    """Stall shares recovered from the warp-state rule messages of a details-only export.
+
+    Older ncu versions state the share ("represents about 64.6% of the total"); newer ones give only the
+    cycles ("spends 70.4 cycles being stalled ..."), which are a share of the warp cycles per issued instruction.
+    """
     found: dict[str, dict] = {}
     for rule in rules:
         text = rule.message.lower()
-        share = _MESSAGE_SHARE.search(rule.message)
-        if not share:
-            continue
         reason = next((name for phrase, name in _MESSAGE_REASONS if phrase in text), None)
-        if reason is None or reason in found:
-            continue
         cycles = _MESSAGE_CYCLES.search(rule.message)
-        found[reason] = {"reason": reason,
-                         "value": float(cycles.group(1).replace(",", "")) if cycles else None,
-                         "share": float(share.group(1).replace(",", "")) / 100.0}
+        if reason is None or reason in found or cycles is None:
+            continue
+        stalled = parse_number(cycles.group(1))
+        stated = _MESSAGE_SHARE.search(rule.message)
+        if stated:
+            share = parse_number(stated.group(1)) / 100.0
+        elif cycles_per_issue:
+            share = min(1.0, stalled / cycles_per_issue)
+        else:
+            continue
+        found[reason] = {"reason": reason, "value": stalled, "share": share}
     return sorted(found.values(), key=lambda row: row["share"], reverse=True)
+
+
+_HIGHEST_PIPE = re.compile(r"(\w[\w ]*?) is the highest-utilized pipeline \(([\d.,]+)%\)")
+
+
+def pipe_from_rules(rules: list[RuleFinding]) -> tuple[str, float] | None:
+    """The busiest compute pipe as the HighPipeUtilization rule names it: (pipe, %), ("none", 0) if all are idle."""
+    for rule in rules:
+        match = _HIGHEST_PIPE.search(rule.message)
+        if match:
+            return match.group(1).strip(), parse_number(match.group(2))
+        if "all compute pipelines are under-utilized" in rule.message.lower():
+            return "none", 0.0
+    return None
 
 
 # ----------------------------------------------------------------------------------------------- sections
@@ -188,8 +211,12 @@ def occupancy(ev: Evidence) -> dict:
 def spills(ev: Evidence) -> dict:
     local, global_ = ev.q("local_sectors"), ev.q("global_sectors")
     share = local / (local + global_) if local is not None and global_ is not None and local + global_ else None
+    requests, issued = ev.q("spill_requests"), ev.q("issued_instructions")
     return {"local_sectors": local, "local_bytes": local * 32 if local is not None else None,
-            "local_requests": ev.q("local_requests"), "share_of_memory_traffic": share}
+            "local_requests": ev.q("local_requests"), "share_of_memory_traffic": share,
+            "spill_requests": requests,
+            # The details page has no sector counts; spill requests per issued instruction stand in there.
+            "spill_requests_per_instruction": requests / issued if requests is not None and issued else None}
 
 
 def launch_shape(ev: Evidence) -> dict:
@@ -203,6 +230,15 @@ def launch_shape(ev: Evidence) -> dict:
             "waves": waves, "full_waves": math.floor(waves) if waves is not None else None,
             "last_wave_fill": waves % 1 if waves is not None and waves % 1 > 1e-6 else None,
             "tail_idle_fraction": tail_idle}
+
+
+def atomics(ev: Evidence) -> dict:
+    """How much of the SMs' L2 traffic is atomics, and how unevenly the L2 slices carry the load."""
+    atomic, total = ev.q("l2_atomic_sectors"), ev.q("l2_sm_sectors")
+    busiest, average = ev.q("l2_sectors_slice_max"), ev.q("l2_sectors_slice_avg")
+    return {"l2_atomic_sectors": atomic,
+            "share_of_l2_traffic": min(1.0, atomic / total) if atomic is not None and total else None,
+            "hottest_slice_vs_average": busiest / average if busiest is not None and average else None}
 
 
 def bank_conflicts(ev: Evidence) -> dict:

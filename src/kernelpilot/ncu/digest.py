@@ -38,6 +38,7 @@ def diagnose_launch(launch: KernelLaunch) -> dict:
         "spills": d.spills(ev),
         "launch_shape": d.launch_shape(ev),
         "bank_conflicts": d.bank_conflicts(ev),
+        "atomics": d.atomics(ev),
         "stalls": {"primary_family": ev.primary_family, "families": {
             family: rows[:5] for family, rows in ev.stalls.items()}},
         "rule_findings": d.rule_findings(launch),

@@ -50,6 +50,16 @@ def _scaled(key: str, factor: float) -> Callable[["Resolver"], tuple[float, str]
     return derive
 
 
+def _sum_present(*keys: str) -> Callable[["Resolver"], tuple[float, str] | None]:
+    """The sum of whichever parts this export has (None when it has none of them)."""
+    def derive(resolver: "Resolver"):
+        present = [key for key in keys if resolver.get(key) is not None]
+        if not present:
+            return None
+        return sum(resolver.get(key) for key in present), " + ".join(resolver.source(key) for key in present)
+    return derive
+
+
 def _first_derivation(*derivations):
     def derive(resolver: "Resolver"):
         for derivation in derivations:
@@ -91,39 +101,39 @@ def _dram_peak(resolver: "Resolver"):
     return per_cycle * clock, "dram__bytes.sum.peak_sustained x dram__cycles_elapsed.avg.per_second"
 
 
-def pct(section: str | None, label: str) -> tuple[tuple[str | None, str], ...]:
+def _label(section: str | None, label: str) -> tuple[tuple[str | None, str], ...]:
     return ((section, label),)
 
 
 QUANTITIES: tuple[Quantity, ...] = (
     # identity
-    Quantity("block_threads", "threads per block", "", ("launch__block_size",), pct(LAUNCH, "Block Size")),
-    Quantity("grid_blocks", "blocks in the grid", "", ("launch__grid_size",), pct(LAUNCH, "Grid Size")),
+    Quantity("block_threads", "threads per block", "", ("launch__block_size",), _label(LAUNCH, "Block Size")),
+    Quantity("grid_blocks", "blocks in the grid", "", ("launch__grid_size",), _label(LAUNCH, "Grid Size")),
     Quantity("registers", "registers per thread", "register/thread", ("launch__registers_per_thread",),
-             pct(LAUNCH, "Registers Per Thread")),
+             _label(LAUNCH, "Registers Per Thread")),
     Quantity("shared_static", "static shared memory per block", "byte/block", ("launch__shared_mem_per_block_static",),
-             pct(LAUNCH, "Static Shared Memory Per Block")),
+             _label(LAUNCH, "Static Shared Memory Per Block")),
     Quantity("shared_dynamic", "dynamic shared memory per block", "byte/block",
-             ("launch__shared_mem_per_block_dynamic",), pct(LAUNCH, "Dynamic Shared Memory Per Block")),
+             ("launch__shared_mem_per_block_dynamic",), _label(LAUNCH, "Dynamic Shared Memory Per Block")),
     Quantity("shared_per_block", "shared memory per block", "byte/block", (), (),
              _sum("shared_static", "shared_dynamic")),
     Quantity("sm_count", "SMs", "", ("launch__sm_count", "device__attribute_multiprocessor_count"),
-             pct(LAUNCH, "# SMs")),
-    Quantity("waves", "waves per SM", "", ("launch__waves_per_multiprocessor",), pct(LAUNCH, "Waves Per SM")),
+             _label(LAUNCH, "# SMs")),
+    Quantity("waves", "waves per SM", "", ("launch__waves_per_multiprocessor",), _label(LAUNCH, "Waves Per SM")),
     # speed of light
     Quantity("duration_ns", "duration", "ns", ("gpu__time_duration.sum", "gpu__time_duration.avg"),
-             pct(SOL, "Duration"), _ratio("elapsed_cycles", "sm_clock_hz", 1e9)),
+             _label(SOL, "Duration"), _ratio("elapsed_cycles", "sm_clock_hz", 1e9)),
     Quantity("elapsed_cycles", "elapsed cycles", "cycle", ("gpc__cycles_elapsed.max", "sm__cycles_elapsed.max"),
-             pct(SOL, "Elapsed Cycles")),
+             _label(SOL, "Elapsed Cycles")),
     Quantity("sm_clock_hz", "SM frequency", "hz", ("sm__cycles_elapsed.avg.per_second", "gpc__cycles_elapsed.avg.per_second"),
-             pct(SOL, "SM Frequency")),
+             _label(SOL, "SM Frequency")),
     Quantity("sm_pct", "compute (SM) throughput", "%", ("sm__throughput.avg.pct_of_peak_sustained_elapsed",),
-             pct(SOL, "Compute (SM) Throughput")),
+             _label(SOL, "Compute (SM) Throughput")),
     Quantity("memory_pct", "memory throughput", "%",
-             ("gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed",), pct(SOL, "Memory Throughput")),
+             ("gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed",), _label(SOL, "Memory Throughput")),
     Quantity("dram_pct", "DRAM throughput", "%",
              ("gpu__dram_throughput.avg.pct_of_peak_sustained_elapsed", "dram__throughput.avg.pct_of_peak_sustained_elapsed"),
-             pct(SOL, "DRAM Throughput"), _dram_pct_from_bytes),
+             _label(SOL, "DRAM Throughput"), _dram_pct_from_bytes),
     Quantity("dram_read_bytes", "DRAM bytes read", "byte", ("dram__bytes_read.sum",), (),
              _scaled("dram_read_sectors", 32.0)),
     Quantity("dram_write_bytes", "DRAM bytes written", "byte", ("dram__bytes_write.sum",), (),
@@ -133,19 +143,26 @@ QUANTITIES: tuple[Quantity, ...] = (
     Quantity("dram_bytes", "DRAM bytes", "byte", ("dram__bytes.sum",), (),
              _first_derivation(_sum("dram_read_bytes", "dram_write_bytes"), _dram_bytes_from_rate)),
     Quantity("dram_bytes_per_s", "DRAM bandwidth", "byte/s", ("dram__bytes.sum.per_second",),
-             pct(MWA, "Memory Throughput")),
+             _label(MWA, "Memory Throughput")),
     Quantity("dram_peak_bytes_per_cycle", "DRAM peak bytes per cycle", "byte/cycle", ("dram__bytes.sum.peak_sustained",)),
     Quantity("dram_clock_hz", "DRAM frequency", "hz", ("dram__cycles_elapsed.avg.per_second",),
-             pct(SOL, "DRAM Frequency")),
+             _label(SOL, "DRAM Frequency")),
     Quantity("dram_peak_bytes_per_s", "DRAM peak bandwidth", "byte/s", (), (), _dram_peak),
     Quantity("l1_pct", "L1/TEX throughput", "%", ("l1tex__throughput.avg.pct_of_peak_sustained_active",),
-             pct(SOL, "L1/TEX Cache Throughput")),
+             _label(SOL, "L1/TEX Cache Throughput")),
     Quantity("l2_pct", "L2 throughput", "%", ("lts__throughput.avg.pct_of_peak_sustained_elapsed",),
-             pct(SOL, "L2 Cache Throughput")),
-    Quantity("l1_hit_pct", "L1/TEX hit rate", "%", ("l1tex__t_sector_hit_rate.pct",), pct(MWA, "L1/TEX Hit Rate")),
-    Quantity("l2_hit_pct", "L2 hit rate", "%", ("lts__t_sector_hit_rate.pct",), pct(MWA, "L2 Hit Rate")),
+             _label(SOL, "L2 Cache Throughput")),
+    Quantity("l1_hit_pct", "L1/TEX hit rate", "%", ("l1tex__t_sector_hit_rate.pct",), _label(MWA, "L1/TEX Hit Rate")),
+    Quantity("l2_hit_pct", "L2 hit rate", "%", ("lts__t_sector_hit_rate.pct",), _label(MWA, "L2 Hit Rate")),
     Quantity("l2_bytes", "L2 bytes", "byte", ("lts__t_bytes.sum",), (), _scaled("l2_sectors", 32.0)),
     Quantity("l2_sectors", "L2 sectors", "sector", ("lts__t_sectors.sum",)),
+    Quantity("l2_sectors_slice_max", "L2 sectors in the busiest slice", "sector", ("lts__t_sectors.max",)),
+    Quantity("l2_sectors_slice_avg", "L2 sectors per slice, average", "sector", ("lts__t_sectors.avg",)),
+    Quantity("l2_sm_sectors", "L2 sectors requested by the SMs", "sector", ("lts__t_sectors_srcunit_tex.sum",)),
+    Quantity("l2_red_sectors", "L2 sectors of atomic reductions", "sector", ("lts__t_sectors_srcunit_tex_op_red.sum",)),
+    Quantity("l2_atom_sectors", "L2 sectors of atomics", "sector", ("lts__t_sectors_srcunit_tex_op_atom.sum",)),
+    Quantity("l2_atomic_sectors", "L2 sectors of atomics and reductions", "sector", (), (),
+             _sum_present("l2_red_sectors", "l2_atom_sectors")),
     Quantity("tensor_pct", "tensor pipe utilization", "%",
              ("sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active",
               "sm__pipe_tensor_op_hmma_cycles_active.avg.pct_of_peak_sustained_active",
@@ -162,7 +179,7 @@ QUANTITIES: tuple[Quantity, ...] = (
               "sm__inst_executed_pipe_alu.avg.pct_of_peak_sustained_active"), take_max=True),
     Quantity("issue_active_pct", "issue slots busy", "%",
              ("sm__inst_issued.avg.pct_of_peak_sustained_active", "smsp__issue_active.avg.pct_of_peak_sustained_active"),
-             pct(CWA, "Issue Slots Busy")),
+             _label(CWA, "Issue Slots Busy")),
     Quantity("ffma_thread_inst", "FP32 FMA thread instructions", "inst",
              ("smsp__sass_thread_inst_executed_op_ffma_pred_on.sum",)),
     Quantity("fadd_thread_inst", "FP32 add thread instructions", "inst",
@@ -171,19 +188,19 @@ QUANTITIES: tuple[Quantity, ...] = (
              ("smsp__sass_thread_inst_executed_op_fmul_pred_on.sum",)),
     # occupancy
     Quantity("theoretical_occupancy_pct", "theoretical occupancy", "%", ("sm__maximum_warps_per_active_cycle_pct",),
-             pct(OCC, "Theoretical Occupancy")),
+             _label(OCC, "Theoretical Occupancy")),
     Quantity("achieved_occupancy_pct", "achieved occupancy", "%", ("sm__warps_active.avg.pct_of_peak_sustained_active",),
-             pct(OCC, "Achieved Occupancy")),
+             _label(OCC, "Achieved Occupancy")),
     Quantity("limit_registers", "blocks/SM allowed by registers", "block", ("launch__occupancy_limit_registers",),
-             pct(OCC, "Block Limit Registers")),
+             _label(OCC, "Block Limit Registers")),
     Quantity("limit_shared_mem", "blocks/SM allowed by shared memory", "block", ("launch__occupancy_limit_shared_mem",),
-             pct(OCC, "Block Limit Shared Mem")),
+             _label(OCC, "Block Limit Shared Mem")),
     Quantity("limit_warps", "blocks/SM allowed by warps (block size)", "block", ("launch__occupancy_limit_warps",),
-             pct(OCC, "Block Limit Warps")),
+             _label(OCC, "Block Limit Warps")),
     Quantity("limit_blocks", "blocks/SM allowed by the SM block slots", "block", ("launch__occupancy_limit_blocks",),
-             pct(OCC, "Block Limit SM")),
+             _label(OCC, "Block Limit SM")),
     Quantity("limit_barriers", "blocks/SM allowed by barriers", "block", ("launch__occupancy_limit_barriers",),
-             pct(OCC, "Block Limit Barriers")),
+             _label(OCC, "Block Limit Barriers")),
     # local memory (spills), global traffic, shared-memory bank conflicts
     Quantity("local_ld_sectors", "local-memory load sectors", "sector",
              ("l1tex__t_sectors_pipe_lsu_mem_local_op_ld.sum",), (), _scaled("local_ld_bytes", 1 / 32)),
@@ -198,6 +215,13 @@ QUANTITIES: tuple[Quantity, ...] = (
     Quantity("local_st_requests", "local-memory store requests", "request",
              ("l1tex__t_requests_pipe_lsu_mem_local_op_st.sum",)),
     Quantity("local_sectors", "local-memory sectors", "sector", (), (), _sum("local_ld_sectors", "local_st_sectors")),
+    Quantity("spill_requests", "local-memory spilling requests", "request", ("derived__local_spilling_requests",),
+             _label(MWA, "Local Memory Spilling Requests")),
+    Quantity("issued_instructions", "issued warp instructions", "inst", ("smsp__inst_issued.sum",),
+             _label("Instruction Statistics", "Issued Instructions")),
+    Quantity("cycles_per_issue", "warp cycles per issued instruction", "cycle",
+             ("smsp__average_warp_latency_per_inst_issued.ratio",),
+             _label("Warp State Statistics", "Warp Cycles Per Issued Instruction")),
     Quantity("global_ld_sectors", "global load sectors", "sector", ("l1tex__t_sectors_pipe_lsu_mem_global_op_ld.sum",)),
     Quantity("global_st_sectors", "global store sectors", "sector", ("l1tex__t_sectors_pipe_lsu_mem_global_op_st.sum",)),
     Quantity("global_sectors", "global sectors", "sector", (), (), _sum("global_ld_sectors", "global_st_sectors")),

@@ -75,7 +75,7 @@ def _kernel_md(item: dict) -> list[str]:
         for row in findings[:8]:
             speedup = (f"est. {row['estimated_speedup_pct']:.1f}% {row['speedup_scope']}".rstrip()
                        if row["estimated_speedup_pct"] is not None else "no estimate")
-            message = row["message"] if len(row["message"]) <= 240 else row["message"][:237] + "..."
+            message = row["message"] if len(row["message"]) <= 480 else row["message"][:477] + "..."
             out.append(f"- [{row['type']}] {row['rule']} ({speedup}): {message}")
         out.append("")
     if "comparison" in item:
