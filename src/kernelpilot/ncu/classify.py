@@ -183,12 +183,30 @@ def classify(ev: Evidence) -> dict:
     if best.score == 0:
         best = _fallback(ev)
     margin = best.score - runner_up.score
-    confidence = round(best.score * (0.5 + 0.5 * min(1.0, margin / 0.3)), 2)
-    label = "high" if confidence >= 0.6 else "medium" if confidence >= 0.35 else "low"
+    missing = caveats(ev)
+    # Each family of counters the export lacks is a class that could not compete: trust the winner less.
+    confidence = round(best.score * (0.5 + 0.5 * min(1.0, margin / 0.3)) * 0.9 ** len(missing), 2)
+    label = "high" if confidence >= 0.7 else "medium" if confidence >= 0.4 else "low"
     return {"class": best.klass, "detail": best.detail, "score": round(best.score, 3), "confidence": confidence,
-            "confidence_label": label, "evidence": best.evidence,
+            "confidence_label": label, "evidence": best.evidence, "caveats": missing,
             "runner_up": {"class": runner_up.klass, "score": round(runner_up.score, 3)} if runner_up.score else None,
             "next_edit": next_edit(ev, best)}
+
+
+def caveats(ev: Evidence) -> list[str]:
+    """What this export lacks, and so which classes the diagnosis could only judge indirectly."""
+    notes = []
+    if ev.primary_family is None:
+        notes.append("no stall-reason metrics: synchronization, front-end and latency classes cannot be seen")
+    elif ev.primary_family == "rule_messages":
+        notes.append("stall shares come from ncu's rule messages (no stall metrics in this export)")
+    if not ev.r.source("local_sectors"):
+        notes.append("no local-memory sector counters: spills judged from spill requests, if any")
+    if not (ev.r.source("tensor_pct") or ev.r.source("fma_pct")):
+        notes.append("no pipe counters: compute judged from ncu's pipe rule or SM throughput")
+    if not ev.r.source("l2_atomic_sectors"):
+        notes.append("no L2 atomic counters: contended atomics cannot be seen")
+    return notes
 
 
 def _fallback(ev: Evidence) -> Verdict:
@@ -222,7 +240,7 @@ def _edit_compute(ev: Evidence, verdict: Verdict) -> dict:
     tensor, fma = ev.q("tensor_pct"), ev.q("fma_pct")
     if verdict.detail == "tensor pipe":
         top = ev.top_stall()
-        if (tensor or 0) >= 80:
+        if (tensor or 0) >= 90:
             return _edit(f"the tensor pipe is {pct(tensor)} busy: the math itself is the cost, so cut it: skip "
                          "masked/padded tiles or move to a lower-precision MMA (fp8 with scaling)",
                          "gpu__time_duration.sum", "duration falls in proportion to the MMA work removed, tensor pipe "
@@ -231,7 +249,7 @@ def _edit_compute(ev: Evidence, verdict: Verdict) -> dict:
         return _edit(f"the tensor pipe is {pct(tensor)} busy{stall}: add one pipeline stage (num_stages + 1) so the "
                      "next K-tile's operands are in shared memory before the MMA needs them",
                      "sm__pipe_tensor_cycles_active.avg.pct_of_peak_sustained_active",
-                     f"rises from {pct(tensor)} toward 80%+, duration down by the same ratio")
+                     f"rises from {pct(tensor)} toward 90%, duration down by the same ratio")
     if verdict.detail.startswith("SM"):
         return _edit(f"SM throughput is {pct(ev.q('sm_pct'))} with memory at {pct(ev.q('memory_pct'))}: the kernel "
                      "is limited by instructions issued; cut instructions per element (hoist invariant math and "

@@ -33,6 +33,7 @@ def _kernel_md(item: dict) -> list[str]:
            f"**Bottleneck: {verdict['class']}{detail}**, confidence {verdict['confidence']:.2f} "
            f"({verdict['confidence_label']})", ""]
     out += [f"- {line}" for line in verdict["evidence"]]
+    out += [f"- caveat: {note}" for note in verdict["caveats"]]
     if verdict["runner_up"]:
         out.append(f"- runner-up: {verdict['runner_up']['class']} (score {verdict['runner_up']['score']:.2f} vs "
                    f"{verdict['score']:.2f})")
