@@ -86,3 +86,22 @@ def test_ncu_rep_reads_like_its_csv_exports():
         assert [k["bottleneck"]["class"] for k in from_rep["kernels"]] == \
             [k["bottleneck"]["class"] for k in from_csv["kernels"]]
         assert from_rep["kernels"][0]["rule_findings"], "rule results come through ncu_report too"
+
+
+@needs_fixtures
+def test_each_kernel_of_a_multi_kernel_report_is_digested():
+    result = digest(str(FIXTURES / "all_kernels"))
+    names = [item["identity"]["kernel"] for item in result["kernels"]]
+    assert len(names) == 13 and len(set(names)) == 13
+    assert all(item["bottleneck"]["next_edit"]["metric"] for item in result["kernels"])
+
+
+@needs_fixtures
+def test_baseline_on_real_reports_shows_the_spill_fix():
+    """The spilling row kernel as the baseline, the plain row reduction as the candidate that fixed it."""
+    result = digest(str(FIXTURES / "row_sum"), baseline=str(FIXTURES / "row_center_spill"))
+    comparison = result["kernels"][0]["comparison"]
+    assert comparison["class_shift"] == {"from": "register-spill-bound", "to": "dram-bound", "shifted": True}
+    deltas = {row["metric"]: row for row in comparison["deltas"]}
+    assert deltas["local_sectors"]["baseline"] > 1e7 and deltas["local_sectors"]["current"] == 0
+    assert deltas["duration_ns"]["better"] is True and deltas["dram_pct"]["better"] is True

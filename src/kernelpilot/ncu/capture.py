@@ -140,7 +140,8 @@ def capture(kernel: str, command: list[str], out_dir: Path, launch_skip: int = 0
         _move_into(staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return CaptureResult(out_dir, out_dir / REPORT_NAME, out_dir / RAW_NAME, out_dir / DETAILS_NAME, line, kernels)
+    as_run = [str(out_dir / "report") if arg == str(staging / "report") else arg for arg in line]
+    return CaptureResult(out_dir, out_dir / REPORT_NAME, out_dir / RAW_NAME, out_dir / DETAILS_NAME, as_run, kernels)
 
 
 def _move_into(staging: Path, out_dir: Path) -> None:

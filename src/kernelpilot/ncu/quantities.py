@@ -316,6 +316,8 @@ STALL_FAMILIES: tuple[tuple[str, str, tuple[re.Pattern, ...]], ...] = (
     ("active_warps", "% of active warps stalled",
      (re.compile(r"^smsp__warp_issue_stalled_(?P<reason>[a-z0-9_]+)_per_warp_active\.pct$"),)),
 )
+FAMILY_TITLES = {family: title for family, title, _ in STALL_FAMILIES} | {
+    "rule_messages": "stall cycles named in ncu's warp-state rule messages (details page)"}
 # A warp that issued, or could have: not a stall.
 NOT_STALLS = {"selected", "not_selected"}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kernelpilot.ncu.diagnose import human_bytes, human_time, pct
+from kernelpilot.ncu.quantities import FAMILY_TITLES
 
 
 def _num(value, digits: int = 3) -> str:
@@ -68,7 +69,8 @@ def _kernel_md(item: dict) -> list[str]:
         out.append("### Top stall reasons (share of stall cycles, per metric family)")
         for family, rows in stalls.items():
             marker = " (used for the class)" if family == item["stalls"]["primary_family"] else ""
-            out.append(f"- {family}{marker}: " + ", ".join(f"{row['reason']} {row['share']:.0%}" for row in rows[:3]))
+            out.append(f"- {FAMILY_TITLES.get(family, family)}{marker}: "
+                       + ", ".join(f"{row['reason']} {row['share']:.0%}" for row in rows[:3]))
         out.append("")
     findings = item["rule_findings"]
     if findings:
