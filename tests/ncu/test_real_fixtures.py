@@ -105,3 +105,10 @@ def test_baseline_on_real_reports_shows_the_spill_fix():
     deltas = {row["metric"]: row for row in comparison["deltas"]}
     assert deltas["local_sectors"]["baseline"] > 1e7 and deltas["local_sectors"]["current"] == 0
     assert deltas["duration_ns"]["better"] is True and deltas["dram_pct"]["better"] is True
+
+
+@needs_fixtures
+def test_a_full_capture_exposes_all_three_stall_families():
+    families = digest(str(FIXTURES / "copy"))["kernels"][0]["stalls"]["families"]
+    assert set(families) == {"warp_state", "pc_sampling", "pm_sampling"}
+    assert all(rows[0]["reason"] == "long_scoreboard" for rows in families.values())

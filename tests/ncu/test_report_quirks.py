@@ -120,8 +120,10 @@ def test_stall_families_are_read_apart(write, raw_csv):
          "smsp__average_warps_issue_stalled_selected_per_issue_active.ratio": "ratio",
          "smsp__pcsamp_warps_issue_stalled_barrier": "", "smsp__pcsamp_warps_issue_stalled_barrier_not_issued": "",
          "smsp__pcsamp_warps_issue_stalled_no_instructions": "",
-         "smsp__warp_issue_stalled_membar_per_warp_active.pct": "%"},
+         "smsp__warp_issue_stalled_membar_per_warp_active.pct": "%",
+         "pmsampling:smsp__warps_issue_stalled_barrier.avg": "warp"},
         [("k", {"smsp__average_warps_issue_stalled_long_scoreboard_per_issue_active.ratio": "12.5",
+                "pmsampling:smsp__warps_issue_stalled_barrier.avg": "0.25",
                 "smsp__average_warps_issue_stalled_selected_per_issue_active.ratio": "1",
                 "smsp__pcsamp_warps_issue_stalled_barrier": "1,500",
                 "smsp__pcsamp_warps_issue_stalled_barrier_not_issued": "9",
@@ -130,7 +132,7 @@ def test_stall_families_are_read_apart(write, raw_csv):
     families = stall_families(read_report(path)[0])
     assert families == {"warp_state": {"long_scoreboard": 12.5, "selected": 1.0},
                         "pc_sampling": {"barrier": 1500.0, "no_instruction": 500.0},
-                        "active_warps": {"membar": 3.0}}
+                        "pm_sampling": {"barrier": 0.25}}  # the PM-sampling name wins over its older synonym
     ev = Evidence(read_report(path)[0])
     assert ev.primary_family == "warp_state"
     assert ev.stalls["pc_sampling"][0] == {"reason": "barrier", "value": 1500.0, "share": 0.75}

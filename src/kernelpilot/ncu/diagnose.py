@@ -107,8 +107,8 @@ class Evidence:
     def stall_metric(self, reason: str) -> str:
         if self.primary_family == "pc_sampling":
             return f"smsp__pcsamp_warps_issue_stalled_{reason}"
-        if self.primary_family == "active_warps":
-            return f"smsp__warp_issue_stalled_{reason}_per_warp_active.pct"
+        if self.primary_family == "pm_sampling":
+            return f"pmsampling:smsp__warps_issue_stalled_{reason}.avg"
         return f"smsp__average_warps_issue_stalled_{reason}_per_issue_active.ratio"
 
 

@@ -313,8 +313,9 @@ STALL_FAMILIES: tuple[tuple[str, str, tuple[re.Pattern, ...]], ...] = (
       re.compile(r"^smsp__average_warp_latency_issue_stalled_(?P<reason>[a-z0-9_]+)\.ratio$"))),
     ("pc_sampling", "PC sampling, warp samples (SourceCounters)",
      (re.compile(r"^smsp__pcsamp_warps_issue_stalled_(?P<reason>[a-z0-9_]+)$"),)),
-    ("active_warps", "% of active warps stalled",
-     (re.compile(r"^smsp__warp_issue_stalled_(?P<reason>[a-z0-9_]+)_per_warp_active\.pct$"),)),
+    ("pm_sampling", "warps in each stall state over time (PmSampling_WarpStates)",
+     (re.compile(r"^pmsampling:smsp__warps_issue_stalled_(?P<reason>[a-z0-9_]+)\.avg$"),
+      re.compile(r"^smsp__warp_issue_stalled_(?P<reason>[a-z0-9_]+)_per_warp_active\.pct$"))),
 )
 FAMILY_TITLES = {family: title for family, title, _ in STALL_FAMILIES} | {
     "rule_messages": "stall cycles named in ncu's warp-state rule messages (details page)"}
