@@ -56,7 +56,7 @@ def _kernel_md(item: dict) -> list[str]:
             f"theoretical {pct(occ['theoretical_pct'])}, achieved {pct(occ['achieved_pct'])}; "
             f"{_num(occ['blocks_per_sm'])} blocks/SM, limited by {', '.join(occ['limiters']) or 'n/a'}", "",
             "### Spills, grid, bank conflicts",
-            f"local memory: {human_bytes(spill['local_bytes'])}"
+            f"local memory: {human_bytes(spill['local_bytes'])} in {_num(spill['local_requests'])} requests"
             + (f" ({spill['share_of_memory_traffic']:.1%} of L1 sectors)" if spill["share_of_memory_traffic"] is not None
                else "")
             + f"; grid {'UNDER-FILLED' if shape['underfilled'] else 'fills the SMs'}"

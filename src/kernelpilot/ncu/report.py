@@ -184,13 +184,34 @@ def read_csv(path: Path) -> list[KernelLaunch]:
 _MSG_KIND = {"MsgType_OPTIMIZATION": "OPT", "MsgType_WARNING": "WRN", "MsgType_OK": "INF", "MsgType_ERR": "ERR"}
 
 
+# Where an Nsight Compute install keeps its copy of the module, when the pip package is absent.
+EXTRAS_GLOBS = ("/opt/nvidia/nsight-compute/*/extras/python", "/usr/local/cuda/nsight-compute*/extras/python",
+                "/usr/local/cuda*/nsight-compute*/extras/python")
+
+
 def _import_ncu_report():
     try:
-        import ncu_report  # NVIDIA's module: the `ncu-report` package, or ncu's extras/python on PYTHONPATH
+        import ncu_report  # NVIDIA's module: the `ncu-report` package ...
+        return ncu_report
     except ImportError:
-        raise KernelPilotError("reading a .ncu-rep needs NVIDIA's ncu_report module (pip install ncu-report, or "
-                               "add <ncu>/extras/python to PYTHONPATH); or digest the raw/details CSV export") from None
-    return ncu_report
+        pass
+    import glob
+    import importlib
+    import shutil
+    import sys
+
+    ncu = shutil.which("ncu")
+    candidates = [str(Path(ncu).resolve().parent / "extras" / "python")] if ncu else []
+    candidates += sorted((path for pattern in EXTRAS_GLOBS for path in glob.glob(pattern)), reverse=True)
+    for folder in candidates:
+        if (Path(folder) / "ncu_report.py").is_file():
+            sys.path.insert(0, folder)  # ... or the copy in ncu's extras/python
+            try:
+                return importlib.import_module("ncu_report")
+            except ImportError:
+                sys.path.remove(folder)
+    raise KernelPilotError("reading a .ncu-rep needs NVIDIA's ncu_report module (pip install ncu-report, or "
+                           "add <ncu>/extras/python to PYTHONPATH); or digest the raw/details CSV export")
 
 
 def _enum_name(module, prefix: str, value) -> str:
