@@ -11,9 +11,8 @@ import math
 from dataclasses import dataclass, field
 
 from kernelpilot.ncu.diagnose import (FRONT_END_STALLS, LATENCY_STALLS, REGISTER_ALLOCATION_UNIT, REGISTERS_PER_SM,
-                                      SYNC_STALLS, Evidence, atomics, human_bytes, human_time, launch_shape, occupancy, pct,
-                                      pipe_from_rules,
-                                      spills)
+                                      SYNC_STALLS, Evidence, atomics, human_bytes, human_time, launch_shape, occupancy,
+                                      pct, pipe_from_rules, spills)
 
 
 @dataclass
