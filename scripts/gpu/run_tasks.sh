@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
+# stages by flag (FIDELITY=1, SWEEP=1, NCU_FIXTURES="name ..."). Results come back as one tarball in $OUT.
+#   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
+#   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
+set -u
+cd "$(dirname "$0")/../.."
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
+  || exit 1
+export PYTHONPATH=/tmp/site:$PWD/src PYTHONUNBUFFERED=1 KERNELPILOT_WHEELS=$PWD/.baselines
+TASKS=${TASKS:-kernels/h200_diffusion_norm_infer__multi_shape}
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
+stage() { echo "=== $1 ($(date +%T))"; }
+stage "gpu tests"; timeout 300 python3 -m pytest -q -m gpu -p no:cacheprovider tests $TASKS 2>&1 | tail -4
+if [ "${FIDELITY:-0}" = 1 ]; then
+  stage "fidelity"; timeout 200 python3 scripts/gpu/harness_fidelity.py 2>&1 | tee "$OUT/fidelity.txt" | tail -6
+fi
+if [ "${SWEEP:-0}" = 1 ]; then stage "sweep"; timeout 240 python3 scripts/gpu/sweep_norm_tiles.py 2>&1 | tee "$OUT/sweep.txt"; fi
+for task in $TASKS; do
+  stage "task run $task"
+  timeout 900 python3 -m kernelpilot task run "$task" > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
+  tail -40 "$OUT/run_$(basename "$task").txt"
+  python3 -m kernelpilot task report "$task" --docs docs
+done
+tar czf "$OUT/task_results.tar.gz" $(for t in $TASKS; do echo "$t/ledgers $t/benchmarks"; done) docs
+if [ -n "${NCU_FIXTURES:-}" ]; then
+  stage "ncu fixtures"; OUT=$OUT timeout 300 scripts/gpu/capture_ncu_fixtures.sh > "$OUT/ncu_capture.txt" 2>&1
+  tail -15 "$OUT/ncu_capture.txt"
+fi
+stage "done"
