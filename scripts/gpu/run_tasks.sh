@@ -11,9 +11,16 @@ export PYTHONPATH=/tmp/site:$PWD/src PYTHONUNBUFFERED=1 KERNELPILOT_WHEELS=$PWD/
 TASKS=${TASKS:-kernels/h200_diffusion_norm_infer__multi_shape}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
 stage() { echo "=== $1 ($(date +%T))"; }
+stage "build extensions"  # torch caches the build; the workers then only load it
+for ext in $(for t in $TASKS; do ls "$t"/candidates/_*_ext.py 2>/dev/null; done); do
+  (cd "$(dirname "$ext")" && timeout 400 python3 -c "import $(basename "$ext" .py)" 2>&1 | tail -3; echo "$ext rc=$?")
+done
 stage "gpu tests"; timeout 300 python3 -m pytest -q -m gpu -p no:cacheprovider tests $TASKS 2>&1 | tail -4
 if [ "${FIDELITY:-0}" = 1 ]; then
   stage "fidelity"; timeout 200 python3 scripts/gpu/harness_fidelity.py 2>&1 | tee "$OUT/fidelity.txt" | tail -6
+fi
+if [ "${HOST_BREAKDOWN:-0}" = 1 ]; then
+  stage "host cost breakdown"; timeout 120 python3 scripts/gpu/host_cost_breakdown.py 2>&1 | tee "$OUT/host_breakdown.txt"
 fi
 if [ "${SWEEP:-0}" = 1 ]; then stage "sweep"; timeout 240 python3 scripts/gpu/sweep_norm_tiles.py 2>&1 | tee "$OUT/sweep.txt"; fi
 for task in $TASKS; do

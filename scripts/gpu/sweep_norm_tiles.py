@@ -1,6 +1,6 @@
 """Tile sweep for the norm_infer task's triton_rows candidate: graph-replayed device time per (rows, warps).
 
-Prints, per case, every configuration's device time and the best one; feeds tile_config() in the candidate.
+Prints, per case, every configuration's device time and the best one; feeds the tile policies in candidates/_norm_rows.py.
 """
 
 import importlib.util

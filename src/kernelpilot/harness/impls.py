@@ -13,9 +13,6 @@ from typing import Callable
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.harness.spec import Task
 
-LINEAGE_FIELDS = ("PARENT", "MUTATION", "MOTIVATION", "EVIDENCE", "SOURCE")
-
-
 @dataclass
 class Impl:
     name: str
@@ -42,32 +39,41 @@ def reference_module(task: Task) -> ModuleType:
     return load_module(task.path(task.data["reference"]["module"]), f"kernelpilot_task_{task.name}_reference")
 
 
-def candidate_lineage(task: Task, name: str) -> dict:
-    """PARENT, MUTATION, MOTIVATION, EVIDENCE and SOURCE as the candidate module declares them (read, not run)."""
+def _declared_constants(task: Task, name: str) -> tuple[dict, str | None, str | None]:
+    """The candidate's top-level literal constants and docstring, read without running it (and a parse error)."""
     path = task.path("candidates", f"{name}.py")
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except FileNotFoundError:
         raise KernelPilotError(f"{task.name}: no candidate named {name!r} (looked for {path})") from None
     except SyntaxError as exc:
-        return {"parent": None, "mutation": None, "motivation": f"does not parse: {exc.msg} (line {exc.lineno})",
-                "evidence": [], "source": None}
+        return {}, None, f"does not parse: {exc.msg} (line {exc.lineno})"
     found = {}
     for node in tree.body:
         if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in LINEAGE_FIELDS:
-                try:
-                    found[node.targets[0].id] = ast.literal_eval(node.value)
-                except ValueError:
-                    pass
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return found, ast.get_docstring(tree), None
+
+
+def candidate_lineage(task: Task, name: str) -> dict:
+    """PARENT, MUTATION, MOTIVATION, EVIDENCE and SOURCE as the candidate module declares them (read, not run)."""
+    found, docstring, problem = _declared_constants(task, name)
     evidence = found.get("EVIDENCE", [])
     return {
         "parent": found.get("PARENT"),
         "mutation": found.get("MUTATION"),
-        "motivation": found.get("MOTIVATION") or ast.get_docstring(tree),
+        "motivation": problem or found.get("MOTIVATION") or docstring,
         "evidence": [evidence] if isinstance(evidence, str) else list(evidence),
         "source": found.get("SOURCE"),
     }
+
+
+def requires_cuda(task: Task, name: str) -> bool:
+    """A candidate that declares REQUIRES_CUDA = True (a CUDA extension) cannot run under the Triton interpreter."""
+    return name in task.candidate_names() and bool(_declared_constants(task, name)[0].get("REQUIRES_CUDA"))
 
 
 def implementation_names(task: Task) -> list[str]:

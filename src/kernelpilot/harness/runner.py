@@ -46,6 +46,9 @@ def check(task: Task, names: list[str] | None = None, interpret: bool = False, c
         if interpret and baseline and baseline.kind in GPU_ONLY_BASELINES:
             outcome.skipped[name] = f"{baseline.kind} baseline needs a GPU"
             continue
+        if interpret and impls.requires_cuda(task, name):
+            outcome.skipped[name] = "declares REQUIRES_CUDA (a CUDA extension)"
+            continue
         request = {"stage": "check", "task": str(task.root), "impl": name, "device": "cpu" if interpret else "cuda",
                    "trials": trials or task.correctness.get("trials", 3), "seed": task.correctness.get("seed", 20260)}
         result = run_worker(request, [c.id for c in cases], task.correctness.get("timeout_s", 300.0), interpret,
