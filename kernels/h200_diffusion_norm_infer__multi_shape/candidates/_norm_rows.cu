@@ -2,7 +2,7 @@
 // C++, so a call costs a few microseconds of host time instead of a Python JIT launch.
 //
 // Each row is handled by a group of TPR threads; every thread holds up to MAXK 16-byte vectors of the row in
-// registers, so x is read once. Groups of <= 32 threads reduce with shuffles; wider groups (one row per block)
+// registers (with its slice of weight and bias), so x is read once. Groups of <= 32 threads reduce with shuffles; wider groups (one row per block)
 // reduce through shared memory. Statistics and the affine step run in fp32; y is rounded once.
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
@@ -55,13 +55,19 @@ __global__ void norm_rows_kernel(const T* __restrict__ x, T* __restrict__ y, con
   const int lane = threadIdx.x % TPR;
   const bool active = row < rows;  // inactive threads still join the reductions
   float values[kMaxK][V];
+  uint4 weights[kMaxK], biases[kMaxK];  // fetched with x, so their latency overlaps the reductions
   float sum = 0.f;
 #pragma unroll
   for (int k = 0; k < kMaxK; ++k) {
     const int col = (k * TPR + lane) * V;
     const bool in_row = active && k < vectors_per_thread && col < n;
     uint4 raw = make_uint4(0, 0, 0, 0);
-    if (in_row) raw = *reinterpret_cast<const uint4*>(x + row * x_stride + col);
+    weights[k] = biases[k] = raw;
+    if (in_row) {
+      raw = *reinterpret_cast<const uint4*>(x + row * x_stride + col);
+      if (weight != nullptr) weights[k] = *reinterpret_cast<const uint4*>(weight + col);
+      if (bias != nullptr) biases[k] = *reinterpret_cast<const uint4*>(bias + col);
+    }
     const T* lanes = reinterpret_cast<const T*>(&raw);
 #pragma unroll
     for (int i = 0; i < V; ++i) {
@@ -92,11 +98,13 @@ __global__ void norm_rows_kernel(const T* __restrict__ x, T* __restrict__ y, con
     if (k >= vectors_per_thread || col >= n) continue;
     uint4 packed;
     T* lanes = reinterpret_cast<T*>(&packed);
+    const P* w = reinterpret_cast<const P*>(&weights[k]);
+    const P* b = reinterpret_cast<const P*>(&biases[k]);
 #pragma unroll
     for (int i = 0; i < V; ++i) {
       float value = (values[k][i] - mean) * rstd;
-      if (weight != nullptr) value *= to_float(weight[col + i]);
-      if (bias != nullptr) value += to_float(bias[col + i]);
+      if (weight != nullptr) value *= to_float(w[i]);
+      if (bias != nullptr) value += to_float(b[i]);
       lanes[i] = from_float<T>(value);
     }
     *reinterpret_cast<uint4*>(y + row * y_stride + col) = packed;
@@ -141,7 +149,8 @@ c10::optional<at::Tensor> norm_rows(const at::Tensor& x, const c10::optional<at:
     return c10::nullopt;
   const auto param_dtype = weight ? weight->scalar_type() : (bias ? bias->scalar_type() : dtype);
   for (const auto* p : {&weight, &bias}) {
-    if (p->has_value() && ((**p).scalar_type() != param_dtype || !(**p).is_contiguous() || (**p).numel() != n))
+    if (p->has_value() && ((**p).scalar_type() != param_dtype || !(**p).is_contiguous() || (**p).numel() != n ||
+                           !aligned16((**p).data_ptr())))
       return c10::nullopt;
   }
   if (param_dtype != dtype) return c10::nullopt;
