@@ -77,6 +77,7 @@ class Context:
     skills_dir: Path | None = None  # one folder instead of the client's own (tests, custom layouts)
     use_cli: bool = True
     journal: Journal | None = None
+    skills: dict[str, dict[str, bytes]] = field(default_factory=dict)  # hydrated and checked before any write
     notes: list[str] = field(default_factory=list)
 
 
@@ -111,11 +112,8 @@ def record_python(ctx: Context) -> None:
 
 def install_skills(folders: list[Path]) -> Step:
     def run(ctx: Context) -> None:
-        values = {"KERNELPILOT_ROOT": str(ctx.bundle.root), "HUMANIZE_RUNTIME_ROOT": str(ctx.bundle.plugin),
-                  "KERNELPILOT_PYTHON": ctx.python}
-        rendered = rendered_skills(ctx.bundle, values)
         for folder in folders:
-            for name, files in rendered.items():
+            for name, files in ctx.skills.items():
                 for relative, data in files.items():
                     ctx.journal.write_file(folder / name / relative, data)
     names = ", ".join(str(folder) for folder in folders)
@@ -290,6 +288,9 @@ def install(client: str, ctx: Context, dry_run: bool = False) -> Outcome:
     if dry_run:
         return Outcome(client, "dry run", descriptions, notes=impl.next_steps(ctx))
     check_python(ctx.python, ctx.bundle.root)
+    ctx.skills = rendered_skills(ctx.bundle, {"KERNELPILOT_ROOT": str(ctx.bundle.root),
+                                              "HUMANIZE_RUNTIME_ROOT": str(ctx.bundle.plugin),
+                                              "KERNELPILOT_PYTHON": ctx.python})
     ctx.journal = ctx.homes.journal(client)
     before = {path: entry.after for path, entry in ctx.journal.entries.items()}
     for _, run in steps:

@@ -82,9 +82,7 @@ class Journal:
         self._remember_before(path)
         earlier_mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
         atomic_write_bytes(path, data)
-        final_mode = mode if mode is not None else earlier_mode
-        if final_mode is not None:
-            os.chmod(path, final_mode)
+        os.chmod(path, mode if mode is not None else earlier_mode if earlier_mode is not None else _new_file_mode())
         self.entries[str(path)].after = digest(path)
         return True
 
@@ -211,6 +209,12 @@ class Journal:
         atomic_write_bytes(path, (self.folder / BACKUPS / entry.before).read_bytes())
         if entry.mode is not None:
             os.chmod(path, entry.mode)
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def _walk(root: Path) -> Iterator[Path]:
