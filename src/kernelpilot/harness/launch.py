@@ -22,7 +22,7 @@ from kernelpilot.loop.git import git, toplevel
 TASKS_FOLDER = "kernels"
 DRAFT = Path(".humanize") / "kernel-agent" / "draft.md"
 LOOP_CONFIG = Path(".humanize") / "config.json"
-BYPASS_REVIEWER = "codex exec --dangerously-bypass-approvals-and-sandbox -"
+BYPASS_REVIEWER = ["codex", "exec", "--dangerously-bypass-approvals-and-sandbox", "-"]
 
 
 @dataclass
