@@ -19,6 +19,7 @@ AREAS: dict[str, tuple[str, str]] = {
     "ncu": ("kernelpilot.cli.ncu", "capture Nsight Compute reports and digest them into one next edit"),
     "loop": ("kernelpilot.cli.loop", "the review-gated RLCR loop: start, status, cancel, hooks, gate"),
     "plan": ("kernelpilot.cli.plan", "generate, refine and validate loop plans"),
+    "install": ("kernelpilot.cli.install", "install skills and the loop plugin into Claude Code, Codex, Kimi"),
 }
 
 

@@ -46,6 +46,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     report.add_argument("task")
     report.add_argument("--docs", default="docs", help="docs folder (default: docs)")
 
+    launch = add_verb(verbs, "launch", cmd_launch, "a git worktree and loop draft for a bundled task, then Claude Code",
+                      json_output=True)
+    launch.add_argument("task", help="a task under kernels/ (name or path); env: KDA_BASE_BRANCH, KDA_WORKTREE_BASE, "
+                                     "KDA_RUN_ID, KDA_NO_CLAUDE, CLAUDE_BIN, CLAUDE_MODEL, CLAUDE_EFFORT, "
+                                     "HUMANIZE_CODEX_BYPASS_SANDBOX")
+
     fetch = add_verb(verbs, "fetch-baselines", cmd_fetch, "download the SGLang wheels a task's baselines load")
     fetch.add_argument("task", nargs="+")
 
@@ -184,3 +190,30 @@ def cmd_fetch(args) -> int:
     for wheel in fetch_wheels(versions):
         console().print(f"have {wheel}")
     return 0
+
+
+def cmd_launch(args) -> int:
+    import subprocess
+    from pathlib import Path
+
+    from kernelpilot.harness.launch import launch
+
+    prepared = launch(args.task, Path.cwd())
+    if args.json:
+        print_json(vars(prepared))
+        return 0
+    out = console()
+    out.print(f"worktree {prepared.worktree} on branch {prepared.branch} (from {prepared.base})", soft_wrap=True)
+    out.print(f"draft    {prepared.draft}", soft_wrap=True)
+    out.print("plan and loop, from the task folder:")
+    for line in prepared.commands:
+        out.print(f"  {line}", soft_wrap=True, markup=False)
+    if prepared.agent is None:
+        return 0
+    out.print(f"starting {prepared.agent[0]} in {prepared.project}", soft_wrap=True)
+    try:
+        return subprocess.call(prepared.agent, cwd=prepared.project)
+    except OSError as exc:
+        from kernelpilot.errors import KernelPilotError
+
+        raise KernelPilotError(f"cannot start {prepared.agent[0]}: {exc} (set CLAUDE_BIN, or KDA_NO_CLAUDE=1)")
