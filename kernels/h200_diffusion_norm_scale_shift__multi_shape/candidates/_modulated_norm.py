@@ -114,3 +114,16 @@ class ModulatedNorm:
                      layouts[0][3], layouts[1][3], layouts[2][3]),
                     num_warps=warps)
         return y if residual is None else (y, r_out)
+
+
+def entry_points(tile_config):
+    """The task's two ops over one ModulatedNorm with this tile policy, for a candidate to export."""
+    norm = ModulatedNorm(tile_config)
+
+    def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
+        return norm(x, None, None, weight, bias, scale, shift, norm_type, eps)
+
+    def fused_scale_residual_norm_scale_shift(residual, x, gate, weight, bias, scale, shift, norm_type, eps=1e-5):
+        return norm(x, residual, gate, weight, bias, scale, shift, norm_type, eps)
+
+    return fused_norm_scale_shift, fused_scale_residual_norm_scale_shift

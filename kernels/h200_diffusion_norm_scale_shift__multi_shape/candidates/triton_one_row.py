@@ -3,7 +3,7 @@ whose modulation operands are fp32 [1, S, D] (three operand rows per output row)
 
 import triton
 
-from _modulated_norm import ModulatedNorm
+from _modulated_norm import entry_points
 
 PARENT = "triton_two_rows"
 MUTATION = "one row per program, warps from the width (BLOCK_D / 512, 2 to 8)"
@@ -17,12 +17,4 @@ def tile_config(n_rows, width, element_size):
     return 1, min(max(triton.next_power_of_2(width) // 512, 2), 8)
 
 
-_norm = ModulatedNorm(tile_config)
-
-
-def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
-    return _norm(x, None, None, weight, bias, scale, shift, norm_type, eps)
-
-
-def fused_scale_residual_norm_scale_shift(residual, x, gate, weight, bias, scale, shift, norm_type, eps=1e-5):
-    return _norm(x, residual, gate, weight, bias, scale, shift, norm_type, eps)
+fused_norm_scale_shift, fused_scale_residual_norm_scale_shift = entry_points(tile_config)

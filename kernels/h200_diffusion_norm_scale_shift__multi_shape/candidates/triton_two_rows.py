@@ -6,7 +6,7 @@ SGLang's CuTe DSL kernel runs one row per CTA with D/256 warps and a CTA-wide re
 this keeps whole rows in registers and takes the row-tile policy measured for norm_infer on the same widths.
 """
 
-from _modulated_norm import ModulatedNorm
+from _modulated_norm import entry_points
 
 PARENT = "sglang_0_5_12"
 MUTATION = "Triton row tile (2 rows per program) with the broadcast by strides; cached launcher instead of the " \
@@ -20,12 +20,4 @@ def tile_config(n_rows, width, element_size):
     return 2, (4 if element_size == 2 and n_rows >= 16384 else 8)
 
 
-_norm = ModulatedNorm(tile_config)
-
-
-def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
-    return _norm(x, None, None, weight, bias, scale, shift, norm_type, eps)
-
-
-def fused_scale_residual_norm_scale_shift(residual, x, gate, weight, bias, scale, shift, norm_type, eps=1e-5):
-    return _norm(x, residual, gate, weight, bias, scale, shift, norm_type, eps)
+fused_norm_scale_shift, fused_scale_residual_norm_scale_shift = entry_points(tile_config)

@@ -96,3 +96,20 @@ class TanhNorm:
                      bias2 is not None),
                     num_warps=warps)
         return (y, y2) if second else y
+
+
+def entry_points(tile_config):
+    """The task's three ops over one TanhNorm with this tile policy, for a candidate to export."""
+    norm = TanhNorm(tile_config)
+
+    def fused_norm_tanh_mul_add(x, weight, bias, scale, shift, norm_type, eps=1e-5):
+        return norm(x, weight, bias, scale, shift, norm_type, eps)
+
+    def fused_norm_tanh_mul_add_norm_scale(x, weight, bias, scale, shift, weight2, bias2, scale2, norm_type,
+                                           eps=1e-5):
+        return norm(x, weight, bias, scale, shift, norm_type, eps, second=(weight2, bias2, scale2))
+
+    def rmsnorm_tanh_residual(x, gate, residual, weight, eps):
+        return norm(x, weight, None, gate, residual, "rms", eps)
+
+    return fused_norm_tanh_mul_add, fused_norm_tanh_mul_add_norm_scale, rmsnorm_tanh_residual

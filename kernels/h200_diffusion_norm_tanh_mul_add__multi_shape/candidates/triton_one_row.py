@@ -3,7 +3,7 @@ the second-norm variant (x, y and scale2 rows live at once) may need, so the map
 
 import triton
 
-from _tanh_norm import TanhNorm
+from _tanh_norm import entry_points
 
 PARENT = "triton_two_rows"
 MUTATION = "one row per program, warps from the width (BLOCK_D / 512, 2 to 8)"
@@ -17,16 +17,4 @@ def tile_config(n_rows, width, element_size):
     return 1, min(max(triton.next_power_of_2(width) // 512, 2), 8)
 
 
-_norm = TanhNorm(tile_config)
-
-
-def fused_norm_tanh_mul_add(x, weight, bias, scale, shift, norm_type, eps=1e-5):
-    return _norm(x, weight, bias, scale, shift, norm_type, eps)
-
-
-def fused_norm_tanh_mul_add_norm_scale(x, weight, bias, scale, shift, weight2, bias2, scale2, norm_type, eps=1e-5):
-    return _norm(x, weight, bias, scale, shift, norm_type, eps, second=(weight2, bias2, scale2))
-
-
-def rmsnorm_tanh_residual(x, gate, residual, weight, eps):
-    return _norm(x, weight, None, gate, residual, "rms", eps)
+fused_norm_tanh_mul_add, fused_norm_tanh_mul_add_norm_scale, rmsnorm_tanh_residual = entry_points(tile_config)

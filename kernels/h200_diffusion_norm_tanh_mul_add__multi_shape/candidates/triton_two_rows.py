@@ -6,7 +6,7 @@ SGLang 0.5.12's CuTe DSL kernel runs one row per CTA with D/256 warps and a shar
 dropped it, and Z-Image there calls a Triton kernel that does RMSNorm, tanh and the residual add in bf16 steps.
 """
 
-from _tanh_norm import TanhNorm
+from _tanh_norm import entry_points
 
 PARENT = "sglang_0_5_12"
 MUTATION = "Triton row tile (2 rows per program) with broadcast by strides; second norm from registers; cached " \
@@ -20,16 +20,4 @@ def tile_config(n_rows, width, element_size):
     return 2, (4 if element_size == 2 and n_rows >= 16384 else 8)
 
 
-_norm = TanhNorm(tile_config)
-
-
-def fused_norm_tanh_mul_add(x, weight, bias, scale, shift, norm_type, eps=1e-5):
-    return _norm(x, weight, bias, scale, shift, norm_type, eps)
-
-
-def fused_norm_tanh_mul_add_norm_scale(x, weight, bias, scale, shift, weight2, bias2, scale2, norm_type, eps=1e-5):
-    return _norm(x, weight, bias, scale, shift, norm_type, eps, second=(weight2, bias2, scale2))
-
-
-def rmsnorm_tanh_residual(x, gate, residual, weight, eps):
-    return _norm(x, weight, None, gate, residual, "rms", eps)
+fused_norm_tanh_mul_add, fused_norm_tanh_mul_add_norm_scale, rmsnorm_tanh_residual = entry_points(tile_config)
