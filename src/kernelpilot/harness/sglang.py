@@ -112,6 +112,7 @@ def _debug_kernel_api(function=None, **kwargs):
 STAND_INS = {
     "sglang.srt.utils.custom_op": {"register_custom_op": _register_custom_op},
     "sglang.srt.utils": {"is_gfx1250_supported": lambda *a, **k: False},
+    "sglang.utils": {"is_in_ci": lambda: False},  # 0.5.12's JIT helpers (sglang/jit_kernel/utils.py)
     "sglang.multimodal_gen.runtime.platforms": {"current_platform": _CudaPlatform()},
     "sglang.kernel_api_logging": {"debug_kernel_api": _debug_kernel_api},
 }

@@ -1,0 +1,129 @@
+"""The row kernel for norm + scale/shift (optionally after residual + gate * x) and its lean wrapper, shared by this
+task's candidates (not a candidate).
+
+Each program takes ROWS rows of [B*S, D]: it reads x (and the residual) once with 16-byte vectors, writes y (and
+the new residual) once, and reads the modulation rows it needs. A modulation operand of any accepted shape is
+described to the kernel by two row strides and a frame length: element (b, s, d) sits at
+b * batch_stride + (s // frame_len) * frame_stride + d, or at 0 for a one-element operand.
+"""
+
+import torch
+import triton
+import triton.language as tl
+
+from kernelpilot.launch import CachedLauncher
+
+
+@triton.jit
+def _operand(P, b, s, cols, mask, batch_stride, frame_stride, frame_len, SCALAR: tl.constexpr):
+    if SCALAR:
+        return tl.load(P).to(tl.float32)
+    rows = (b * batch_stride + (s // frame_len) * frame_stride)[:, None]
+    return tl.load(P + rows + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+
+
+@triton.jit(do_not_specialize=["n_rows", "seq_len", "scale_frame", "shift_frame", "gate_frame", "eps"])
+def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows, seq_len, eps,
+                           x_row_stride, res_row_stride,
+                           scale_batch, scale_frame_stride, scale_frame,
+                           shift_batch, shift_frame_stride, shift_frame,
+                           gate_batch, gate_frame_stride, gate_frame,
+                           D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
+                           HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
+                           SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr):
+    rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
+    cols = tl.arange(0, BLOCK_D)
+    col_ok = cols < D
+    mask = (rows < n_rows)[:, None] & col_ok[None, :]
+    rows64 = rows.to(tl.int64)
+    b, s = rows64 // seq_len, rows64 % seq_len
+    x_at = rows64[:, None] * x_row_stride + cols[None, :]
+    out_at = rows64[:, None] * D + cols[None, :]
+    h = tl.load(X + x_at, mask=mask, other=0.0).to(tl.float32)
+    if HAS_RES:
+        if HAS_GATE:
+            h = h * _operand(GATE, b, s, cols, mask, gate_batch, gate_frame_stride, gate_frame, GATE_SCALAR)
+        h = h + tl.load(RES + rows64[:, None] * res_row_stride + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+        r = h.to(R_OUT.dtype.element_ty)
+        tl.store(R_OUT + out_at, r, mask=mask)
+        h = r.to(tl.float32)  # the norm reads the residual as stored
+    if not IS_RMS:
+        h = tl.where(mask, h - (tl.sum(h, axis=1) / D)[:, None], 0.0)
+    n = h * tl.rsqrt(tl.sum(h * h, axis=1) / D + eps)[:, None]
+    if HAS_W:
+        n = n * tl.load(W + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+    if HAS_B:
+        n = n + tl.load(BIAS + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+    n = n.to(Y.dtype.element_ty).to(tl.float32)  # the contract rounds the norm to x's dtype before modulating
+    y = n * (1.0 + _operand(SCALE, b, s, cols, mask, scale_batch, scale_frame_stride, scale_frame, SCALE_SCALAR)) \
+        + _operand(SHIFT, b, s, cols, mask, shift_batch, shift_frame_stride, shift_frame, SHIFT_SCALAR)
+    tl.store(Y + out_at, y.to(Y.dtype.element_ty), mask=mask)
+
+
+def modulation_layout(t, batch, seq_len, width):
+    """(batch stride, frame stride, frame length, one element?) of a [1], [D], [1|B, D], [1|B, 1|S, D] or
+    [B, F, 1, D] operand; None stands for an absent operand."""
+    if t is None:
+        return 0, 0, 1, False
+    if t.numel() == 1:
+        return 0, 0, 1, True
+    if t.stride(-1) != 1:
+        raise ValueError(f"modulation operand {tuple(t.shape)} is not contiguous in its last dim")
+    if t.dim() == 4:
+        frames = t.shape[1]
+        return t.stride(0), t.stride(1), seq_len // frames, False
+    rows = t.reshape(-1, width) if t.dim() == 1 else t
+    if rows.dim() == 2:
+        rows = rows[:, None, :]
+    expanded = rows.expand(batch, seq_len, width)
+    return expanded.stride(0), expanded.stride(1), 1, False
+
+
+class ModulatedNorm:
+    """fused_norm_scale_shift and the residual variant over one kernel, with a tile policy (rows, warps)."""
+
+    def __init__(self, tile_config):
+        self.tile_config = tile_config
+        self.launch = CachedLauncher(_modulated_norm_kernel)
+
+    def __call__(self, x, residual, gate, weight, bias, scale, shift, norm_type, eps):
+        if norm_type not in ("layer", "rms"):
+            raise ValueError(f'norm_type must be "layer" or "rms", not {norm_type!r}')
+        batch, seq_len, width = x.shape
+        x_rows = x.reshape(-1, width) if x.stride(-1) == 1 else x.contiguous().view(-1, width)
+        res_rows = None if residual is None else residual.reshape(-1, width)
+        y = torch.empty((batch, seq_len, width), dtype=x.dtype, device=x.device)
+        r_out = None if residual is None else torch.empty_like(y)
+        layouts = [modulation_layout(t, batch, seq_len, width) for t in (scale, shift, gate)]
+        n_rows = batch * seq_len
+        rows, warps = self.tile_config(n_rows, width, x.element_size())
+        tensors = (y, r_out, res_rows, x_rows, gate, weight, bias, scale, shift)
+        present = [t for t in tensors if t is not None]
+        strides = (x_rows.stride(0), 0 if res_rows is None else res_rows.stride(0),
+                   *(v for layout in layouts for v in layout[:2]))
+        # Triton specializes pointers on 16-byte alignment and ints on 1 and 16-divisibility; the key pins them.
+        key = (tuple(None if t is None else t.dtype for t in tensors), width, rows, warps, norm_type,
+               tuple(layout[3] for layout in layouts), tuple((v == 1, v % 16 == 0) for v in strides),
+               all(t.data_ptr() % 16 == 0 for t in present))
+        self.launch(key, (triton.cdiv(n_rows, rows),),
+                    (y, y if r_out is None else r_out, x_rows if res_rows is None else res_rows, x_rows,
+                     x_rows if gate is None else gate, x_rows if weight is None else weight,
+                     x_rows if bias is None else bias, scale, shift, n_rows, seq_len, eps, *strides[:2],
+                     *layouts[0][:3], *layouts[1][:3], *layouts[2][:3], width, triton.next_power_of_2(width), rows,
+                     norm_type == "rms", residual is not None, gate is not None, weight is not None, bias is not None,
+                     layouts[0][3], layouts[1][3], layouts[2][3]),
+                    num_warps=warps)
+        return y if residual is None else (y, r_out)
+
+
+def entry_points(tile_config):
+    """The task's two ops over one ModulatedNorm with this tile policy, for a candidate to export."""
+    norm = ModulatedNorm(tile_config)
+
+    def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
+        return norm(x, None, None, weight, bias, scale, shift, norm_type, eps)
+
+    def fused_scale_residual_norm_scale_shift(residual, x, gate, weight, bias, scale, shift, norm_type, eps=1e-5):
+        return norm(x, residual, gate, weight, bias, scale, shift, norm_type, eps)
+
+    return fused_norm_scale_shift, fused_scale_residual_norm_scale_shift

@@ -1,0 +1,115 @@
+"""The row kernel for norm(x) * tanh(scale) + shift, optionally followed by norm(y) * (1 + scale2), and its lean
+wrapper, shared by this task's candidates (not a candidate).
+
+Each program takes ROWS rows of [B*S, D], reads x once with 16-byte vectors and writes y (and y2) once; the
+[1|B, 1|S, D] modulation operands are read through their broadcast strides (0 along broadcast dims), never
+expanded in memory. The second norm reads y as rounded for the store, from registers.
+"""
+
+import torch
+import triton
+import triton.language as tl
+
+from kernelpilot.launch import CachedLauncher
+
+
+@triton.jit
+def _norm(h, mask, W, BIAS, cols, col_ok, eps, D: tl.constexpr, IS_RMS: tl.constexpr, HAS_W: tl.constexpr,
+          HAS_B: tl.constexpr):
+    if not IS_RMS:
+        h = tl.where(mask, h - (tl.sum(h, axis=1) / D)[:, None], 0.0)
+    n = h * tl.rsqrt(tl.sum(h * h, axis=1) / D + eps)[:, None]
+    if HAS_W:
+        n = n * tl.load(W + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+    if HAS_B:
+        n = n + tl.load(BIAS + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+    return n
+
+
+@triton.jit
+def _tanh(v):
+    return 2.0 / (1.0 + tl.exp(-2.0 * v)) - 1.0  # saturates to +-1 without overflow trouble
+
+
+@triton.jit(do_not_specialize=["n_rows", "seq_len", "eps"])
+def _tanh_norm_kernel(Y, Y2, X, W, BIAS, SCALE, SHIFT, W2, BIAS2, SCALE2, n_rows, seq_len, eps, x_row_stride,
+                      scale_b, scale_s, shift_b, shift_s, scale2_b, scale2_s,
+                      D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
+                      HAS_W: tl.constexpr, HAS_B: tl.constexpr, SECOND: tl.constexpr, HAS_W2: tl.constexpr,
+                      HAS_B2: tl.constexpr):
+    rows = (tl.program_id(0) * ROWS + tl.arange(0, ROWS)).to(tl.int64)
+    cols = tl.arange(0, BLOCK_D)
+    col_ok = cols < D
+    mask = (rows < n_rows)[:, None] & col_ok[None, :]
+    b, s = rows // seq_len, rows % seq_len
+    h = tl.load(X + rows[:, None] * x_row_stride + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+    n = _norm(h, mask, W, BIAS, cols, col_ok, eps, D, IS_RMS, HAS_W, HAS_B)
+    n = n.to(Y.dtype.element_ty).to(tl.float32)  # the contract rounds the norm to x's dtype before modulating
+    scale = tl.load(SCALE + (b * scale_b + s * scale_s)[:, None] + cols[None, :], mask=mask, other=0.0)
+    shift = tl.load(SHIFT + (b * shift_b + s * shift_s)[:, None] + cols[None, :], mask=mask, other=0.0)
+    y = (n * _tanh(scale.to(tl.float32)) + shift.to(tl.float32)).to(Y.dtype.element_ty)
+    out_at = rows[:, None] * D + cols[None, :]
+    tl.store(Y + out_at, y, mask=mask)
+    if SECOND:
+        n2 = _norm(y.to(tl.float32), mask, W2, BIAS2, cols, col_ok, eps, D, IS_RMS, HAS_W2, HAS_B2)
+        n2 = n2.to(Y.dtype.element_ty).to(tl.float32)
+        scale2 = tl.load(SCALE2 + (b * scale2_b + s * scale2_s)[:, None] + cols[None, :], mask=mask, other=0.0)
+        tl.store(Y2 + out_at, (n2 * (1.0 + scale2.to(tl.float32))).to(Y2.dtype.element_ty), mask=mask)
+
+
+def _broadcast_strides(t, batch, seq_len, width):
+    if t.stride(-1) != 1:
+        raise ValueError(f"modulation operand {tuple(t.shape)} is not contiguous in its last dim")
+    return t.expand(batch, seq_len, width).stride()[:2]
+
+
+class TanhNorm:
+    """The three entry points over one kernel, with a tile policy (rows per program, warps)."""
+
+    def __init__(self, tile_config):
+        self.tile_config = tile_config
+        self.launch = CachedLauncher(_tanh_norm_kernel)
+
+    def __call__(self, x, weight, bias, scale, shift, norm_type, eps, second=None):
+        """second: None, or (weight2, bias2, scale2) for the y2 = norm(y) * (1 + scale2) variant."""
+        if norm_type not in ("layer", "rms"):
+            raise ValueError(f'norm_type must be "layer" or "rms", not {norm_type!r}')
+        batch, seq_len, width = x.shape
+        x_rows = x.reshape(-1, width) if x.stride(-1) == 1 else x.contiguous().view(-1, width)
+        weight2, bias2, scale2 = second or (None, None, scale)
+        y = torch.empty((batch, seq_len, width), dtype=x.dtype, device=x.device)
+        y2 = torch.empty_like(y) if second else y
+        n_rows = batch * seq_len
+        rows, warps = self.tile_config(n_rows, width, x.element_size())
+        strides = (x_rows.stride(0), *(v for t in (scale, shift, scale2)
+                                       for v in _broadcast_strides(t, batch, seq_len, width)))
+        tensors = (x_rows, weight, bias, scale, shift, weight2, bias2, scale2)
+        # Triton specializes pointers on 16-byte alignment and ints on 1 and 16-divisibility; the key pins them.
+        key = (tuple(None if t is None else t.dtype for t in tensors), width, rows, warps, norm_type, bool(second),
+               tuple((v == 1, v % 16 == 0) for v in strides),
+               all(t.data_ptr() % 16 == 0 for t in (y, y2, *tensors) if t is not None))
+        self.launch(key, (triton.cdiv(n_rows, rows),),
+                    (y, y2, x_rows, x_rows if weight is None else weight, x_rows if bias is None else bias, scale,
+                     shift, x_rows if weight2 is None else weight2, x_rows if bias2 is None else bias2, scale2,
+                     n_rows, seq_len, eps, *strides, width, triton.next_power_of_2(width), rows,
+                     norm_type == "rms", weight is not None, bias is not None, bool(second), weight2 is not None,
+                     bias2 is not None),
+                    num_warps=warps)
+        return (y, y2) if second else y
+
+
+def entry_points(tile_config):
+    """The task's three ops over one TanhNorm with this tile policy, for a candidate to export."""
+    norm = TanhNorm(tile_config)
+
+    def fused_norm_tanh_mul_add(x, weight, bias, scale, shift, norm_type, eps=1e-5):
+        return norm(x, weight, bias, scale, shift, norm_type, eps)
+
+    def fused_norm_tanh_mul_add_norm_scale(x, weight, bias, scale, shift, weight2, bias2, scale2, norm_type,
+                                           eps=1e-5):
+        return norm(x, weight, bias, scale, shift, norm_type, eps, second=(weight2, bias2, scale2))
+
+    def rmsnorm_tanh_residual(x, gate, residual, weight, eps):
+        return norm(x, weight, None, gate, residual, "rms", eps)
+
+    return fused_norm_tanh_mul_add, fused_norm_tanh_mul_add_norm_scale, rmsnorm_tanh_residual
