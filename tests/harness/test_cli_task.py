@@ -92,3 +92,14 @@ def test_ledger_validate_reports_a_corrupt_line(norm_task_copy):
 def test_committed_ledgers_of_the_bundled_task_validate(repo_root):
     result = kp("ledger", "validate", str(repo_root / "kernels" / "h200_diffusion_norm_infer__multi_shape"))
     assert result.returncode == 0, result.stdout
+
+
+def test_clones_keep_the_strides_of_gapped_views():
+    import torch
+
+    from kernelpilot.harness.inputs import clone_args
+
+    view = torch.arange(48.0).view(6, 8)[:, ::2]
+    copy = clone_args({"x": view})["x"]
+    assert copy.stride() == view.stride() and torch.equal(copy, view)
+    assert copy.data_ptr() != view.data_ptr()

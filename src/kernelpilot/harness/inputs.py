@@ -79,8 +79,14 @@ def upcast(values: dict[str, Any], dtype: torch.dtype) -> dict[str, Any]:
             for name, v in values.items()}
 
 
+def clone_strided(tensor: torch.Tensor) -> torch.Tensor:
+    """A copy with the same strides, gaps included (Tensor.clone makes a gapped view contiguous)."""
+    copy = torch.empty_strided(tensor.size(), tensor.stride(), dtype=tensor.dtype, device=tensor.device)
+    return copy.copy_(tensor)
+
+
 def clone_args(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: v.clone() if isinstance(v, torch.Tensor) else v for name, v in values.items()}
+    return {name: clone_strided(v) if isinstance(v, torch.Tensor) else v for name, v in values.items()}
 
 
 def bytes_moved(values: dict[str, Any], outputs: dict[str, torch.Tensor], reads: list[str], writes: list[str]) -> int:
