@@ -32,8 +32,9 @@ for task in $TASKS; do
   timeout 900 python3 -m kernelpilot task run "$task" > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
   tail -40 "$OUT/run_$(basename "$task").txt"
   python3 -m kernelpilot task report "$task" --docs docs
+  done_tasks="${done_tasks:-} $task"  # pack after every task, so a run cut short still returns what it finished
+  tar czf "$OUT/task_results.tar.gz" $(for t in $done_tasks; do echo "$t/ledgers $t/benchmarks"; done) docs
 done
-tar czf "$OUT/task_results.tar.gz" $(for t in $TASKS; do echo "$t/ledgers $t/benchmarks"; done) docs
 if [ -n "${NCU_FIXTURES:-}" ]; then
   stage "ncu fixtures"; OUT=$OUT timeout 300 scripts/gpu/capture_ncu_fixtures.sh > "$OUT/ncu_capture.txt" 2>&1
   tail -15 "$OUT/ncu_capture.txt"
