@@ -4,7 +4,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher
+from kernelpilot.launch import CachedLauncher, aligned
 
 
 @triton.jit
@@ -64,9 +64,6 @@ def _select01_kernel(X, RES, RES_GATE, W, B, S0, H0, G0, S1, H1, G1, INDEX, Y, R
     tl.store(G_OUT + at, gate.to(G_OUT.dtype.element_ty), mask=mask)
 
 
-def _aligned(*tensors):
-    return all(t is None or t.data_ptr() % 16 == 0 for t in tensors)
-
 
 def _as_blc(t, batch, tokens, channels):
     """A [B, L|F|1, C] view and the token-group size of its second axis: per frame for [B, F, 1, C]."""
@@ -104,7 +101,7 @@ class ScaleShift:
         n_rows = batch * tokens
         rows, block_c, warps = self.tile(n_rows, channels)
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
-        key = (x.dtype, scale.dtype, shift.dtype, channels, rows, block_c, warps, _aligned(x, y, scale, shift),
+        key = (x.dtype, scale.dtype, shift.dtype, channels, rows, block_c, warps, aligned(x, y, scale, shift),
                tuple(s % 16 == 0 for s in strides), tuple(s == 1 for s in strides))
         self.launch(key, (triton.cdiv(n_rows, rows), triton.cdiv(channels, block_c)),
                     (x, scale_view, shift_view, y, n_rows, tokens, scale_frame, shift_frame, float(scale_constant),
@@ -135,7 +132,7 @@ class Select01:
         key = (x.dtype, sets[0].dtype, sets[2].dtype, index.dtype, channels, warps, residual is not None,
                weight is not None, bias is not None, None if weight is None else weight.dtype,
                None if bias is None else bias.dtype, sets[0].stride(0) % 16 == 0, index.stride(0) % 16 == 0,
-               _aligned(x, y, gate_out, residual, residual_gate, residual_out, weight, bias, *sets))
+               aligned(x, y, gate_out, residual, residual_gate, residual_out, weight, bias, *sets))
         self.launch(key, (batch * tokens,),
                     (x, x if residual is None else residual, x if residual_gate is None else residual_gate,
                      x if weight is None else weight, x if bias is None else bias, *sets, index, y,

@@ -4,7 +4,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher
+from kernelpilot.launch import CachedLauncher, aligned
 
 
 @triton.jit
@@ -59,9 +59,6 @@ def _ltx2_split_kernel(X, COS, SIN, Y, seq_len, heads, cos_sb, cos_sh, cos_st, s
     tl.store(Y + x_at + HALF, _bf16_rne(y2), mask=mask)
 
 
-def _aligned(*tensors):
-    return all(t.data_ptr() % 16 == 0 for t in tensors)
-
 
 def _last_dim_unit(t):
     return t if t.stride(-1) == 1 else t.contiguous()
@@ -90,7 +87,7 @@ class RotaryPairs:
         half = width // 2
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
         key = (x.dtype, cos.dtype, sin.dtype, half, rows, warps, cos.stride(0) % 16 == 0, sin.stride(0) % 16 == 0,
-               cos.stride(0) == 1, sin.stride(0) == 1, _aligned(x, y, cos, sin))
+               cos.stride(0) == 1, sin.stride(0) == 1, aligned(x, y, cos, sin))
         self.launch(key, (triton.cdiv(n_rows, rows),),
                     (x, cos, sin, y, n_rows, heads, tokens, cos.stride(0), sin.stride(0), half,
                      triton.next_power_of_2(half), rows),
@@ -116,7 +113,7 @@ class Ltx2Split:
             return y
         heads_block, warps = self.heads_per_program(batch * seq_len, heads)
         strides = (*cos.stride()[:3], *sin.stride()[:3])
-        key = (half, heads_block, warps, heads % 16 == 0, heads == 1, _aligned(x, y, cos, sin),
+        key = (half, heads_block, warps, heads % 16 == 0, heads == 1, aligned(x, y, cos, sin),
                tuple(s % 16 == 0 for s in strides), tuple(s == 1 for s in strides))
         self.launch(key, (batch * seq_len, triton.cdiv(heads, heads_block)),
                     (x, cos, sin, y, seq_len, heads, *strides, half, triton.next_power_of_2(half), heads_block),
