@@ -67,5 +67,5 @@ def verify_timed_output(task: Task, op: Op, reference: Callable, graph: torch.cu
         inputs = values
     ref = reference_outputs(op, reference, upcast(inputs, REFERENCE_DTYPES[task.reference_dtype]))
     eager = reference_outputs(op, reference, clone_args(inputs))
-    result = compare(task, got, ref, eager)
+    result = compare(task, op, got, ref, eager)
     return {"correct": result.passed, "rel_err": result.rel_err, "error": result.error}

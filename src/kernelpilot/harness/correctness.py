@@ -54,7 +54,7 @@ def relative_error(got: torch.Tensor, ref: torch.Tensor) -> tuple[float, float]:
     return rel, diff.abs().max().item() if diff.numel() else 0.0
 
 
-def compare(task: Task, got: dict[str, torch.Tensor], ref: dict[str, torch.Tensor],
+def compare(task: Task, op: Op, got: dict[str, torch.Tensor], ref: dict[str, torch.Tensor],
             eager: dict[str, torch.Tensor]) -> Comparison:
     """Every output against R; tolerance mode also bounds the error by the eager chain's own error."""
     worst = Comparison(passed=True, rel_err=0.0, max_abs=0.0)
@@ -72,7 +72,7 @@ def compare(task: Task, got: dict[str, torch.Tensor], ref: dict[str, torch.Tenso
             unwritten = torch.isnan(produced).sum().item()
             return Comparison(False, error=f"output {name!r} has {unwritten} NaN (unwritten or poisoned) and "
                                            f"{(~torch.isfinite(produced)).sum().item() - unwritten} Inf elements")
-        if task.correctness["mode"] == "bitexact":
+        if task.correctness_mode(op.name) == "bitexact":
             if not torch.equal(produced, eager[name]):
                 rel, max_abs = relative_error(produced, expected)
                 return Comparison(False, rel, max_abs, error=f"output {name!r} differs from the eager chain bit-wise")
@@ -157,7 +157,7 @@ def check_case(task: Task, case: Case, fn: Callable, reference: Callable, device
         except Exception as exc:  # the candidate's failure is a result, not the harness's
             message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             return Comparison(False, error=f"raised {type(exc).__name__}: {message}"[:500]), seeds
-        result = compare(task, got, ref, eager)
+        result = compare(task, op, got, ref, eager)
         if not result.passed:
             result.error = f"trial {trial} (seed {trial_seed}): {result.error}"
             return result, seeds

@@ -30,6 +30,7 @@ class Op:
     inplace: tuple[str, ...] = ()
     out_arg: str | None = None
     sglang_entry: str | None = None
+    correctness_mode: str | None = None  # None: the task's mode
 
     @cached_property
     def parameters(self) -> list[inspect.Parameter]:
@@ -117,6 +118,10 @@ class Task:
                     "empty_kernel_factor": 1.5, "host_cost_fraction": 1 / 3}
         return {**defaults, **self.data.get("targets", {})}
 
+    def correctness_mode(self, op: str) -> str:
+        """tolerance or bitexact: the op's own mode where it declares one (a task may mix the two), else the task's."""
+        return self.ops[op].correctness_mode or self.correctness["mode"]
+
     def bounds(self, dtype: str) -> dict:
         return {**DEFAULT_BOUNDS, **self.correctness.get("bounds", {})}[dtype]
 
@@ -154,7 +159,7 @@ def load_task(path: str | Path) -> Task:
     schemas.validate(workloads, "workloads", str(root / "workloads.yaml"))
     ops = {o["name"]: Op(name=o["name"], signature=o["signature"], returns=o["returns"], doc=o.get("doc", ""),
                          inplace=tuple(o.get("inplace", ())), out_arg=o.get("out_arg"),
-                         sglang_entry=o.get("sglang_entry"))
+                         sglang_entry=o.get("sglang_entry"), correctness_mode=o.get("correctness_mode"))
            for o in data["ops"]}
     baselines = {b["name"]: Baseline(name=b["name"], kind=b["kind"], version=b.get("version"),
                                      target=b.get("target", False), functions=b.get("functions", {}))

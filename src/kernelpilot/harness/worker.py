@@ -86,6 +86,14 @@ def run_calibrate(request: dict, log: EventLog) -> None:
              env=environment.collect())
 
 
+def _autograd_off():
+    """Implementations run as a serving process runs them: SGLang's kernels take their fast path only with autograd
+    off (`not torch.is_grad_enabled()`) and would otherwise fall back to eager PyTorch, unnoticed."""
+    import torch
+
+    return torch.no_grad()
+
+
 STAGES: dict[str, Callable[[dict, EventLog], None]] = {
     "check": run_check, "bench": run_bench, "calibrate": run_calibrate,
 }
@@ -95,7 +103,8 @@ def main() -> int:
     request = json.loads(sys.stdin.read())
     log = EventLog(request["events"])
     try:
-        STAGES[request["stage"]](request, log)
+        with _autograd_off():
+            STAGES[request["stage"]](request, log)
     except CaseFailed:
         from kernelpilot.harness.isolation import RESTART_EXIT_CODE
 

@@ -1,0 +1,143 @@
+"""Scale-shift and per-token select01 modulation kernels with lean wrappers, shared by this task's candidates."""
+
+import torch
+import triton
+import triton.language as tl
+
+from kernelpilot.launch import CachedLauncher, aligned
+
+
+@triton.jit
+def _modulation_at(P, batch, token, columns, mask, sb, sl, sc, FRAME):
+    # Row (batch, token // FRAME) of a [B, L|F|1, C] view given by strides (0 where broadcast).
+    at = batch.to(tl.int64)[:, None] * sb + (token // FRAME).to(tl.int64)[:, None] * sl + columns[None, :] * sc
+    return tl.load(P + at, mask=mask, other=0.0).to(tl.float32)
+
+
+@triton.jit(do_not_specialize=["n_rows", "tokens", "scale_frame", "shift_frame", "scale_constant"])
+def _scale_shift_kernel(X, SCALE, SHIFT, Y, n_rows, tokens, scale_frame, shift_frame, scale_constant,
+                        scale_sb, scale_sl, scale_sc, shift_sb, shift_sl, shift_sc,
+                        C: tl.constexpr, ROWS: tl.constexpr, BLOCK_C: tl.constexpr):
+    rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
+    columns = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
+    mask = (rows < n_rows)[:, None] & (columns < C)[None, :]
+    batch = rows // tokens
+    token = rows - batch * tokens
+    at = rows.to(tl.int64)[:, None] * C + columns[None, :]
+    x = tl.load(X + at, mask=mask, other=0.0).to(tl.float32)
+    scale = _modulation_at(SCALE, batch, token, columns, mask, scale_sb, scale_sl, scale_sc, scale_frame)
+    shift = _modulation_at(SHIFT, batch, token, columns, mask, shift_sb, shift_sl, shift_sc, shift_frame)
+    tl.store(Y + at, (x * (scale_constant + scale) + shift).to(Y.dtype.element_ty), mask=mask)
+
+
+@triton.jit(do_not_specialize=["tokens", "eps"])
+def _select01_kernel(X, RES, RES_GATE, W, B, S0, H0, G0, S1, H1, G1, INDEX, Y, R_OUT, G_OUT, tokens, eps,
+                     mod_sb, index_sb, C: tl.constexpr, BLOCK_C: tl.constexpr, RESIDUAL: tl.constexpr,
+                     HAS_W: tl.constexpr, HAS_B: tl.constexpr):
+    row = tl.program_id(0)
+    batch = row // tokens
+    columns = tl.arange(0, BLOCK_C)
+    mask = columns < C
+    at = row.to(tl.int64) * C + columns
+    x = tl.load(X + at, mask=mask, other=0.0).to(tl.float32)
+    if RESIDUAL:
+        x = tl.load(RES + at, mask=mask, other=0.0).to(tl.float32) + \
+            tl.load(RES_GATE + at, mask=mask, other=0.0).to(tl.float32) * x
+        tl.store(R_OUT + at, x.to(R_OUT.dtype.element_ty), mask=mask)
+    centered = tl.where(mask, x - tl.sum(x, axis=0) / C, 0.0)
+    normed = centered * tl.rsqrt(tl.sum(centered * centered, axis=0) / C + eps)
+    if HAS_W:
+        normed = normed * tl.load(W + columns, mask=mask, other=0.0).to(tl.float32)
+    if HAS_B:
+        normed = normed + tl.load(B + columns, mask=mask, other=0.0).to(tl.float32)
+    mod = batch.to(tl.int64) * mod_sb + columns
+    # One uniform branch per token: only the chosen set's three rows are read.
+    if tl.load(INDEX + batch.to(tl.int64) * index_sb + (row - batch * tokens)) != 0:
+        scale = tl.load(S1 + mod, mask=mask, other=0.0).to(tl.float32)
+        shift = tl.load(H1 + mod, mask=mask, other=0.0).to(tl.float32)
+        gate = tl.load(G1 + mod, mask=mask, other=0.0)
+    else:
+        scale = tl.load(S0 + mod, mask=mask, other=0.0).to(tl.float32)
+        shift = tl.load(H0 + mod, mask=mask, other=0.0).to(tl.float32)
+        gate = tl.load(G0 + mod, mask=mask, other=0.0)
+    tl.store(Y + at, (normed * (1.0 + scale) + shift).to(Y.dtype.element_ty), mask=mask)
+    tl.store(G_OUT + at, gate.to(G_OUT.dtype.element_ty), mask=mask)
+
+
+
+def _as_blc(t, batch, tokens, channels):
+    """A [B, L|F|1, C] view and the token-group size of its second axis: per frame for [B, F, 1, C]."""
+    if t.dim() == 4:
+        return t.squeeze(2).expand(batch, t.shape[1], channels), tokens // t.shape[1]
+    if t.numel() == 1:
+        return t.reshape(1, 1, 1).expand(batch, 1, channels), tokens
+    view = t.unsqueeze(1) if t.dim() == 2 else t
+    if view.shape[1] == 1:
+        return view.expand(batch, 1, channels), tokens
+    return view.expand(batch, tokens, channels), 1
+
+
+def _strides(view):
+    return (view.stride(0), view.stride(1), view.stride(2))
+
+
+class ScaleShift:
+    """fuse_scale_shift_kernel; `tile(n_rows, channels)` gives (rows per program, columns per program, warps)."""
+
+    def __init__(self, tile):
+        self.tile = tile
+        self.launch = CachedLauncher(_scale_shift_kernel)
+
+    def __call__(self, x, scale, shift, scale_constant):
+        if not x.is_contiguous():
+            x = x.contiguous()
+        y = torch.empty_like(x)
+        if x.numel() == 0:
+            return y
+        batch, tokens, channels = x.shape
+        scale_view, scale_frame = _as_blc(scale, batch, tokens, channels)
+        shift_view, shift_frame = _as_blc(shift, batch, tokens, channels)
+        strides = (*_strides(scale_view), *_strides(shift_view))
+        n_rows = batch * tokens
+        rows, block_c, warps = self.tile(n_rows, channels)
+        # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
+        key = (x.dtype, scale.dtype, shift.dtype, channels, rows, block_c, warps, aligned(x, y, scale, shift),
+               tuple(s % 16 == 0 for s in strides), tuple(s == 1 for s in strides))
+        self.launch(key, (triton.cdiv(n_rows, rows), triton.cdiv(channels, block_c)),
+                    (x, scale_view, shift_view, y, n_rows, tokens, scale_frame, shift_frame, float(scale_constant),
+                     *strides, channels, rows, block_c),
+                    num_warps=warps)
+        return y
+
+
+class Select01:
+    """Both select01 ops (with and without the residual); `warps(channels)` picks the row program's width."""
+
+    def __init__(self, warps):
+        self.warps = warps
+        self.launch = CachedLauncher(_select01_kernel)
+
+    def __call__(self, x, residual, residual_gate, weight, bias, sets, index, eps):
+        x = x.contiguous()
+        batch, tokens, channels = x.shape
+        sets = [s.contiguous() for s in sets]
+        index = index.contiguous()
+        y, gate_out = torch.empty_like(x), torch.empty_like(x)
+        residual_out = None if residual is None else torch.empty_like(x)
+        if x.numel() == 0:
+            return y, gate_out, residual_out
+        if residual is not None:
+            residual, residual_gate = residual.contiguous(), residual_gate.contiguous()
+        warps = self.warps(channels)
+        key = (x.dtype, sets[0].dtype, sets[2].dtype, index.dtype, channels, warps, residual is not None,
+               weight is not None, bias is not None, None if weight is None else weight.dtype,
+               None if bias is None else bias.dtype, sets[0].stride(0) % 16 == 0, index.stride(0) % 16 == 0,
+               aligned(x, y, gate_out, residual, residual_gate, residual_out, weight, bias, *sets))
+        self.launch(key, (batch * tokens,),
+                    (x, x if residual is None else residual, x if residual_gate is None else residual_gate,
+                     x if weight is None else weight, x if bias is None else bias, *sets, index, y,
+                     y if residual_out is None else residual_out, gate_out, tokens, eps, sets[0].stride(0),
+                     index.stride(0), channels, triton.next_power_of_2(channels), residual is not None,
+                     weight is not None, bias is not None),
+                    num_warps=warps)
+        return y, gate_out, residual_out

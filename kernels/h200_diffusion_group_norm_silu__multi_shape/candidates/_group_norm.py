@@ -1,0 +1,130 @@
+"""GroupNorm+SiLU kernels and their lean wrapper, shared by this task's candidates (not a candidate).
+
+Two ways through a group: a fused kernel that holds one whole group in registers (one read of x), and a split
+reduction for larger groups (partial sums over chunks spread across every SM, then an apply pass that combines
+the group's partials and normalizes its own chunk).
+"""
+
+import torch
+import triton
+import triton.language as tl
+
+from kernelpilot.launch import CachedLauncher
+
+H200_SMS = 132
+
+
+@triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "eps"])
+def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, eps,
+                        BLOCK: tl.constexpr):
+    row = tl.program_id(0)
+    base = row.to(tl.int64) * group_size
+    offsets = tl.arange(0, BLOCK)
+    mask = offsets < group_size
+    x = tl.load(X + base + offsets, mask=mask, other=0.0).to(tl.float32)
+    centered = tl.where(mask, x - tl.sum(x, axis=0) / group_size, 0.0)
+    rstd = tl.rsqrt(tl.sum(centered * centered, axis=0) / group_size + eps)
+    channel = (row % num_groups) * channels_per_group + offsets // spatial
+    scale = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32) * rstd
+    y = centered * scale + tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
+    tl.store(Y + base + offsets, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
+
+
+@triton.jit(do_not_specialize=["n_parts"])
+def _group_partials_kernel(X, P, group_size, n_parts, CHUNK: tl.constexpr, BLOCK: tl.constexpr):
+    # Sums of (x - k) and (x - k)^2 with k the group's first element: chunks combine by plain addition, without
+    # the cancellation that sum(x^2) - sum(x)^2 / n suffers when the mean is large against the spread.
+    row = tl.program_id(0)
+    part = tl.program_id(1)
+    base = row.to(tl.int64) * group_size
+    pivot = tl.load(X + base).to(tl.float32)
+    first = part * CHUNK
+    sum1 = tl.zeros([BLOCK], tl.float32)
+    sum2 = tl.zeros([BLOCK], tl.float32)
+    for offset in range(0, CHUNK, BLOCK):
+        index = first + offset + tl.arange(0, BLOCK)
+        mask = index < group_size
+        d = tl.where(mask, tl.load(X + base + index, mask=mask, other=0.0).to(tl.float32) - pivot, 0.0)
+        sum1 += d
+        sum2 += d * d
+    slot = P + (row * n_parts + part) * 2
+    tl.store(slot, tl.sum(sum1, axis=0))
+    tl.store(slot + 1, tl.sum(sum2, axis=0))
+
+
+@triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "n_parts", "eps"])
+def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, num_groups, n_parts, eps,
+                        CHUNK: tl.constexpr, BLOCK: tl.constexpr, PARTS: tl.constexpr):
+    row = tl.program_id(0)
+    part = tl.program_id(1)
+    base = row.to(tl.int64) * group_size
+    # Every program of a group re-reduces the group's partials (a few KB, from L2) instead of a third launch.
+    slots = P + (row * n_parts + tl.arange(0, PARTS)) * 2
+    used = tl.arange(0, PARTS) < n_parts
+    shifted_mean = tl.sum(tl.load(slots, mask=used, other=0.0), axis=0) / group_size
+    variance = tl.maximum(tl.sum(tl.load(slots + 1, mask=used, other=0.0), axis=0) / group_size
+                          - shifted_mean * shifted_mean, 0.0)
+    mean = tl.load(X + base).to(tl.float32) + shifted_mean
+    rstd = tl.rsqrt(variance + eps)
+    first_channel = (row % num_groups) * channels_per_group
+    first = part * CHUNK
+    for offset in range(0, CHUNK, BLOCK):
+        index = first + offset + tl.arange(0, BLOCK)
+        mask = index < group_size
+        x = tl.load(X + base + index, mask=mask, other=0.0).to(tl.float32)
+        channel = first_channel + index // spatial
+        scale = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32) * rstd
+        y = (x - mean) * scale + tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
+        tl.store(Y + base + index, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
+
+
+def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
+    """(CHUNK, BLOCK, parts per group, warps): enough programs to fill every SM several times over, each moving
+    whole 512..4096-element blocks with 16-byte accesses, and few enough partials per group to re-reduce cheaply."""
+    per_part = triton.cdiv(group_size, max(1, triton.cdiv(programs_wanted, rows)))
+    block = min(4096, max(512, triton.next_power_of_2(per_part)))
+    chunk = block * min(8, triton.cdiv(per_part, block))
+    while triton.cdiv(group_size, chunk) > max_parts:
+        chunk *= 2
+    return chunk, block, triton.cdiv(group_size, chunk), max(1, min(8, block // 512))
+
+
+class GroupNormSilu:
+    """triton_group_norm_silu over the two kernels; `fused_max` is the largest group taken in one program."""
+
+    def __init__(self, fused_max):
+        self.fused_max = fused_max
+        self.fused = CachedLauncher(_group_fused_kernel)
+        self.partials = CachedLauncher(_group_partials_kernel)
+        self.apply = CachedLauncher(_group_apply_kernel)
+
+    def __call__(self, x, weight, bias, num_groups, eps):
+        if not x.is_contiguous():
+            x = x.contiguous()
+        y = torch.empty_like(x)
+        if x.numel() == 0:
+            return y
+        batch, channels = x.shape[0], x.shape[1]
+        channels_per_group = channels // num_groups
+        spatial = x.numel() // (batch * channels)
+        group_size = channels_per_group * spatial
+        rows = batch * num_groups
+        # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the keys pin all three.
+        common = (x.dtype, weight.dtype, bias.dtype, group_size % 16 == 0, group_size == 1,
+                  (x.data_ptr() | y.data_ptr() | weight.data_ptr() | bias.data_ptr()) % 16 == 0)
+        if group_size <= self.fused_max:
+            block = triton.next_power_of_2(group_size)
+            warps = max(1, min(16, block // 512))
+            self.fused(common + (block, warps), (rows,),
+                       (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block),
+                       num_warps=warps)
+            return y
+        chunk, block, n_parts, warps = split_plan(rows, group_size)
+        partials = torch.empty(rows * n_parts * 2, dtype=torch.float32, device=x.device)
+        key = common + (chunk, block, warps)
+        self.partials(key, (rows, n_parts), (x, partials, group_size, n_parts, chunk, block), num_warps=warps)
+        self.apply(key, (rows, n_parts),
+                   (x, y, weight, bias, partials, group_size, spatial, channels_per_group, num_groups, n_parts, eps,
+                    chunk, block, triton.next_power_of_2(n_parts)),
+                   num_warps=warps)
+        return y
