@@ -80,7 +80,8 @@ def install() -> dict:
 
 
 def uninstall() -> dict:
-    """Put SGLang's originals back, in the target modules and in every module that holds ours by name."""
+    """Put SGLang's originals back, in the target modules and in every module that holds ours by name; the route
+    counts start again from zero."""
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _SwapOnImport)]
     for swap in list(_swaps.values()):
         if swap.state == SWAPPED:
@@ -89,6 +90,7 @@ def uninstall() -> dict:
                 setattr(module, swap.attribute, swap.original)
             _rebind(swap.replacement, swap.original)
         swap.family.originals.pop(swap.function, None)
+        swap.family.calls.clear()
     _swaps.clear()
     return status()
 
