@@ -29,6 +29,12 @@ def commit_all(root: Path, message: str = "task") -> None:
 
 
 @pytest.fixture
+def commit():
+    """Commits everything in the given repository folder."""
+    return commit_all
+
+
+@pytest.fixture
 def committed_task(tmp_path) -> Path:
     """The real norm task, ledgers and all, as the only content of a fresh git repository."""
     root = tmp_path / "repo" / NORM_TASK.name
