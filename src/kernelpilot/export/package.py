@@ -252,7 +252,11 @@ def _write_folder(folder: Path, files: dict[str, str]) -> bool:
         if folder.exists():
             retired = folder.parent / f".{folder.name}.retired-{secrets.token_hex(4)}"
             os.rename(folder, retired)
-            os.rename(staging, folder)
+            try:
+                os.rename(staging, folder)
+            except OSError:
+                os.rename(retired, folder)  # the previous export stays whole
+                raise
             shutil.rmtree(retired)
         else:
             os.rename(staging, folder)
