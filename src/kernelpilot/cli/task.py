@@ -52,6 +52,17 @@ def register(parser: argparse.ArgumentParser) -> None:
                                      "KDA_RUN_ID, KDA_NO_CLAUDE, CLAUDE_BIN, CLAUDE_MODEL, CLAUDE_EFFORT, "
                                      "HUMANIZE_CODEX_BYPASS_SANDBOX")
 
+    export = add_verb(verbs, "export", cmd_export, "copy a promoted task's kernels into the kda_kernels package",
+                      json_output=True)
+    export.add_argument("task")
+    export.add_argument("--package", default=None, help="the kda_kernels package folder (default: the importable one)")
+
+    patch = add_verb(verbs, "sglang-patch", cmd_sglang_patch,
+                     "regenerate the patch that makes `import sglang` call kda_kernels.install()", json_output=True)
+    patch.add_argument("--sglang", action="append", default=None, metavar="VERSION",
+                       help="an SGLang release the patch must apply to (repeatable; default: every layout exported)")
+    patch.add_argument("--out", default="patches/sglang_kda_kernels.patch", help="the patch file to write")
+
     fetch = add_verb(verbs, "fetch-baselines", cmd_fetch, "download the SGLang wheels a task's baselines load")
     fetch.add_argument("task", nargs="+")
 
@@ -217,3 +228,29 @@ def cmd_launch(args) -> int:
         from kernelpilot.errors import KernelPilotError
 
         raise KernelPilotError(f"cannot start {prepared.agent[0]}: {exc} (set CLAUDE_BIN, or KDA_NO_CLAUDE=1)")
+
+
+def cmd_export(args) -> int:
+    from kernelpilot.export.package import export_task
+
+    exported = export_task(args.task, Path(args.package) if args.package else None)
+    if args.json:
+        print_json({"task": exported.task, "arch": exported.arch, "folder": str(exported.folder),
+                    "changed": exported.changed, "optimized": exported.optimized})
+    else:
+        what = "exported" if exported.changed else "unchanged"
+        optimized = ", ".join(f"{fn} ({'optimized' if yes else 'SGLang kept'})" for fn, yes in exported.optimized.items())
+        console().print(f"[green]{what}[/] {exported.task} -> {exported.folder} [{exported.arch}]: {optimized}")
+    return 0
+
+
+def cmd_sglang_patch(args) -> int:
+    from kernelpilot.export.sglang_patch import exported_layouts, regenerate
+
+    versions = args.sglang or exported_layouts()
+    written = regenerate(versions, Path(args.out))
+    if args.json:
+        print_json({"patch": str(written), "applies_to": versions})
+    else:
+        console().print(f"wrote {written}: applies to sglang {', '.join(versions)} (git apply --check)")
+    return 0

@@ -21,7 +21,9 @@ def evidence_problems(task_dir: Path) -> list[str]:
     except KernelPilotError as exc:
         return [str(exc)]
     found = ledgers.problems(task.root)
-    latest_run = ledgers.latest_run_id(task.root) if not found else None
+    if found:  # every check below reads the ledgers, which would only repeat (or trip over) the damage
+        return found
+    latest_run = ledgers.latest_run_id(task.root)
     map_path = task.path("benchmarks", "performance-map.json")
     if not map_path.exists():
         return found + ["benchmarks/performance-map.json is missing (run `kernelpilot task map`)"]

@@ -186,6 +186,13 @@ def load_function(version: str, reference: str) -> LoadedFunction:
     return LoadedFunction(function, version, relative, digest, source.location)
 
 
+def unload() -> None:
+    """Forget the SGLang loaded into this process (its modules and finder), so that another version can load."""
+    sys.meta_path[:] = [finder for finder in sys.meta_path if not isinstance(finder, _SglangFinder)]
+    for name in [n for n in sys.modules if n == "sglang" or n.startswith("sglang.")]:
+        del sys.modules[name]
+
+
 def fetch_wheels(versions: list[str]) -> list[Path]:
     """Download the SGLang wheels (no dependencies) into the wheel folder; returns their paths."""
     import subprocess

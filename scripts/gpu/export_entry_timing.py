@@ -1,0 +1,57 @@
+"""SGLang's own entry points on W, before and after kda_kernels.install(): per case, the time per call of back-to-back
+calls (host and device together, as a serving loop sees it) and the route the installed call took.
+
+    KERNELPILOT_WHEELS=DIR python scripts/gpu/export_entry_timing.py 0.5.23
+"""
+
+import sys
+from pathlib import Path
+
+import torch
+
+import kda_kernels
+from kernelpilot.harness import sglang
+from kernelpilot.harness.inputs import make_args
+from kernelpilot.harness.spec import call_arguments, load_task
+
+TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
+CALLS = 200
+
+
+def per_call_us(function, positional, keywords) -> float:
+    for _ in range(10):
+        function(*positional, **keywords)
+    torch.cuda.synchronize()
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(CALLS):
+        function(*positional, **keywords)
+    end.record()
+    torch.cuda.synchronize()
+    return start.elapsed_time(end) * 1000 / CALLS
+
+
+def main(version: str) -> None:
+    task = load_task(TASK)
+    baseline = next(b for b in task.baselines.values() if b.kind == "sglang" and b.version == version)
+    modules = {}
+    for op, reference in baseline.functions.items():
+        sglang.load_function(version, reference)
+        modules[op] = sys.modules[reference.partition(":")[0][:-3].replace("/", ".")]
+    print(f"sglang {version} on {torch.cuda.get_device_name()}: us per call, {CALLS} back-to-back calls")
+    ratios = []
+    for case in task.cases:
+        positional, keywords = call_arguments(task.ops[case.op], make_args(case, 1, "cuda"))
+        before = per_call_us(getattr(modules[case.op], case.op), positional, keywords)
+        kda_kernels.install()
+        after = per_call_us(getattr(modules[case.op], case.op), positional, keywords)
+        routes = next(r["routes"] for r in kda_kernels.status()["functions"] if r["function"].endswith(f".{case.op}"))
+        kda_kernels.uninstall()
+        ratios.append(before / after)
+        print(f"{case.id:44s} sglang {before:9.2f}  installed {after:9.2f}  x{before / after:5.2f}  {sorted(routes)}")
+    geomean = torch.tensor(ratios).log().mean().exp().item()
+    print(f"geomean speedup of the entry point, all {len(ratios)} cases: x{geomean:.3f}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,52 @@
+"""The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
+
+From task h200_diffusion_norm_infer__multi_shape at commit 44ba28a06491a7f7ba2ff7cf7326a947a53a9234. MANIFEST holds what the family module and its stamps are written from.
+"""
+
+MANIFEST = {
+    'task': 'h200_diffusion_norm_infer__multi_shape',
+    'arch': 'h200',
+    'domain': 'diffusion',
+    'family': 'norm_infer',
+    'commit': '44ba28a06491a7f7ba2ff7cf7326a947a53a9234',
+    'date': '2026-11-23T13:22:52Z',
+    'run': '20261123T132252Z-2701f8',
+    'functions': {
+        'norm_infer': {
+            'signature': 'norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None)',
+            'parameters': ['x', 'weight', 'bias', 'eps', 'is_rms_norm', 'out'],
+            'call': 'x, weight, bias, eps, is_rms_norm, out',
+            'targets': {
+                '0.5.12': 'sglang.jit_kernel.diffusion.triton.norm:norm_infer',
+                '0.5.23': 'sglang.kernels.ops.diffusion.norm.norm_triton:norm_infer',
+            },
+            'optimized': True,
+            'speedup': {
+                'geomean': 1.2852,
+                'device': 'NVIDIA H200',
+                'cases': 5,
+                'of': 7,
+                'over': 'the faster target SGLang baseline of each case',
+                'run': '20261123T132252Z-2701f8',
+            },
+        },
+        'triton_one_pass_rms_norm': {
+            'signature': 'triton_one_pass_rms_norm(x, w, eps=1e-6)',
+            'parameters': ['x', 'w', 'eps'],
+            'call': 'x, w, eps',
+            'targets': {
+                '0.5.12': 'sglang.jit_kernel.diffusion.triton.rmsnorm_onepass:triton_one_pass_rms_norm',
+                '0.5.23': 'sglang.kernels.ops.diffusion.norm.rmsnorm_onepass_triton:triton_one_pass_rms_norm',
+            },
+            'optimized': True,
+            'speedup': {
+                'geomean': 1.0935,
+                'device': 'NVIDIA H200',
+                'cases': 4,
+                'of': 7,
+                'over': 'the faster target SGLang baseline of each case',
+                'run': '20261123T132252Z-2701f8',
+            },
+        },
+    },
+}

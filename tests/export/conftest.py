@@ -1,0 +1,101 @@
+"""Fixtures for the export tests: a committed scratch copy of the norm task, and SGLang releases from their wheels."""
+
+import importlib
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kda_kernels
+from kda_kernels._swap import families
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.harness import sglang
+
+NORM_TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
+FAMILY = "kda_kernels.diffusion.norm_infer"
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@localhost", *args], cwd=root,
+                          check=True, capture_output=True, text=True).stdout
+
+
+def commit_all(root: Path, message: str = "task") -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", message)
+
+
+@pytest.fixture
+def commit():
+    """Commits everything in the given repository folder."""
+    return commit_all
+
+
+@pytest.fixture
+def committed_task(tmp_path) -> Path:
+    """The real norm task, ledgers and all, as the only content of a fresh git repository."""
+    root = tmp_path / "repo" / NORM_TASK.name
+    shutil.copytree(NORM_TASK, root, ignore=shutil.ignore_patterns("__pycache__"))
+    git(root.parent, "init", "-q")
+    commit_all(root.parent)
+    return root
+
+
+@pytest.fixture(scope="session")
+def sglang_releases() -> list[str]:
+    """Every SGLang release the committed export targets, its wheel fetched once into the cache (skip offline)."""
+    versions = sorted({v for module in families() for spec in module.FAMILY.functions.values() for v in spec["targets"]})
+    try:
+        sglang.fetch_wheels(versions)
+    except KernelPilotError as exc:
+        pytest.skip(f"SGLang wheels neither cached nor downloadable: {exc}")
+    return versions
+
+
+@pytest.fixture
+def fresh_process_state():
+    """No SGLang loaded and nothing installed, before and after the test."""
+    kda_kernels.uninstall()
+    sglang.unload()
+    yield
+    kda_kernels.uninstall()
+    sglang.unload()
+    for name in [n for n in sys.modules if n.startswith("kda_test_importer")]:
+        del sys.modules[name]
+
+
+@pytest.fixture
+def family():
+    """The committed export's norm_infer family module."""
+    return importlib.import_module(FAMILY)
+
+
+@pytest.fixture
+def norm_task() -> Path:
+    return NORM_TASK
+
+
+@pytest.fixture
+def sglang_function(fresh_process_state, family):
+    """(version, function) -> SGLang's own module object, loaded by path from the release's wheel, and the function."""
+    def load(version: str, function: str):
+        module_name, _, attribute = family.FUNCTIONS[function]["targets"][version].partition(":")
+        loaded = sglang.load_function(version, module_name.replace(".", "/") + ".py:" + attribute)
+        return sys.modules[module_name], loaded.function
+
+    return load
+
+
+@pytest.fixture
+def by_name_importer(fresh_process_state):
+    """(name, module, attribute) -> a call site module that did `from <module> import <attribute>`, as SGLang's do."""
+    def make(name: str, module_name: str, attribute: str):
+        module = importlib.util.module_from_spec(importlib.util.spec_from_loader(name, loader=None))
+        sys.modules[name] = module
+        exec(f"from {module_name} import {attribute}", module.__dict__)
+        return module
+
+    return make
