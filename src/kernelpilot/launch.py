@@ -2,13 +2,16 @@
 
 Calling `kernel[grid](...)` costs about 10 µs of Python on an H200 host (argument binding, specialization keys,
 cache lookup). Once a kernel is compiled for a specialization, `CompiledKernel.run` launches it for about a third
-of that. The caller supplies a cheap key that pins everything the specialization depends on (dtypes, constexprs,
-pointer alignment); integer arguments that vary between calls must be listed in the kernel's `do_not_specialize`.
+of that. The caller supplies a cheap key that pins what the specialization depends on beyond the constexprs
+(dtypes, 16-byte alignment of pointers and of specialized integers); the constexpr values are added to the key
+here, so a forgotten one cannot select a binary compiled for another value. Integer arguments that vary between
+calls belong in the kernel's `do_not_specialize`.
 """
 
 from __future__ import annotations
 
 import os
+from operator import itemgetter
 from typing import Any, Hashable, Sequence
 
 
@@ -21,9 +24,12 @@ class CachedLauncher:
         self.kernel = kernel
         self.compiled: dict[Hashable, Any] = {}
         self._driver = None
+        constexprs = list(getattr(kernel, "constexprs", []))  # positions; the interpreter's wrapper has none
+        self._constexpr_values = itemgetter(*constexprs) if constexprs else (lambda args: ())
 
     def __call__(self, key: Hashable, grid: Sequence[int], args: Sequence[Any], **options: Any) -> None:
         """Launch with all kernel parameters in order, constexprs included; `options` are num_warps/num_stages."""
+        key = (key, self._constexpr_values(args), options.get("num_warps"), options.get("num_stages"))
         compiled = self.compiled.get(key)
         if compiled is None:
             compiled = self.kernel[tuple(grid)](*args, **options)

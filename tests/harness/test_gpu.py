@@ -39,3 +39,21 @@ def test_side_stream_cheater_is_caught_on_the_gpu(norm_task_copy):
     outcome = runner.check(task, ["cheat_side_stream", "triton_rows"], interpret=False, case_ids=small)
     assert {a["candidate"]: a["status"] for a in outcome.attempts} == {"cheat_side_stream": "incorrect",
                                                                       "triton_rows": "correct"}
+
+
+def test_cached_launcher_keys_on_every_constexpr_even_when_the_caller_forgets():
+    import triton
+    import triton.language as tl
+
+    from kernelpilot.launch import CachedLauncher
+
+    @triton.jit
+    def _fill(out, VALUE: tl.constexpr):
+        tl.store(out + tl.arange(0, 16), tl.full([16], VALUE, tl.float32))
+
+    launch = CachedLauncher(_fill)
+    out = torch.empty(16, device="cuda")
+    for value in (1.0, 2.0, 1.0, 2.0):
+        launch("same key", (1,), (out, value), num_warps=1)
+        torch.cuda.synchronize()
+        assert out.eq(value).all()
