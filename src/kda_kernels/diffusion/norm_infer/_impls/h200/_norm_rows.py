@@ -54,3 +54,18 @@ class RowNorm:
                      weight is not None, bias is not None),
                     num_warps=warps)
         return y if out is not None or x.dim() == 2 else y.view(x.shape)
+
+
+def narrow_packed_tiles(n_rows, width, element_size):
+    """Per the H200 sweep (benchmarks/tile-sweep-h200.txt): head_dim rows packed 16 or 8 per program, wide rows
+    one per program with 4 warps in 16-bit dtypes and 8 in fp32."""
+    if triton.next_power_of_2(width) <= 256:
+        return (16, 4) if n_rows >= 65536 else (8, 4) if n_rows >= 8192 else (16, 8)
+    return 1, (4 if element_size == 2 else 8)
+
+
+def wide_pair_tiles(n_rows, width, element_size):
+    """As narrow_packed_tiles, but two wide rows per program (4 warps for bf16 at 16K+ rows, else 8)."""
+    if triton.next_power_of_2(width) <= 256:
+        return narrow_packed_tiles(n_rows, width, element_size)
+    return 2, (4 if element_size == 2 and n_rows >= 16384 else 8)

@@ -2,31 +2,24 @@
 a cached launch path so the host cost per call is a fraction of SGLang's wrapper.
 
 SGLang runs one row per program through the JIT launch. Narrow rows (head_dim 128: 256 bytes) leave most of a
-program idle, so this version packs a [ROWS, BLOCK_N] tile per program, with ROWS from a measured sweep on an
-H200 (scripts/gpu/sweep_norm_tiles.py): 16 rows for hundreds of thousands of heads, 8 for 16K, 4 below.
+program idle, so this version packs a [ROWS, BLOCK_N] tile per program, with ROWS and warps from a measured
+sweep on an H200 (scripts/gpu/sweep_norm_tiles.py, benchmarks/tile-sweep-h200.txt).
 """
 
-import triton
-
-from ._norm_rows import RowNorm
+from ._norm_rows import RowNorm, narrow_packed_tiles
 
 PARENT = "sglang_0_5_23"
-MUTATION = "pack several rows per program for narrow rows; cached launcher instead of the JIT call path"
+MUTATION = "pack several rows per program for narrow rows; cached launcher instead of the JIT call path; tiles from the second sweep"
 EVIDENCE = [
     "issue 2: SGLang 0.5.12 runs large norm_infer cases at 90-94% of the copy ceiling; headroom is in small "
     "cases and the host path (25-39 µs per call)",
-    "sweep on H200, run 20261123T131115Z: D=128 best at 16x4 (648720 rows), 8x4 (16384), 4x4 (4096), 4x8 (1320)",
+    "tile sweep on H200 (benchmarks/tile-sweep-h200.txt): D=128 best at 16 rows x 4-8 warps (648720, 4096, 1320 "
+    "rows) and 8x4 (16384); 3072-wide bf16 best at 1 row x 4 warps",
 ]
 SOURCE = "written for this task"
 
 
-def tile_config(n_rows, width, element_size):
-    if triton.next_power_of_2(width) <= 256:
-        return (16, 4) if n_rows >= 65536 else (8, 4) if n_rows >= 8192 else (4, 4)
-    return 1, min(max(triton.next_power_of_2(width) // 256, 1), 8)
-
-
-_norm = RowNorm(tile_config)
+_norm = RowNorm(narrow_packed_tiles)
 
 
 def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):

@@ -1,9 +1,7 @@
 """triton_rows with two wide rows per program: the first sweep (before strides were specialized) had 2 rows ahead
 on 3072- and 5120-wide rows; this keeps that policy as its own candidate so the map decides per bucket."""
 
-import triton
-
-from ._norm_rows import RowNorm
+from ._norm_rows import RowNorm, wide_pair_tiles
 
 PARENT = "triton_rows"
 MUTATION = "two rows per program for rows wider than 256 elements (4 warps for bf16 at 16K+ rows, else 8)"
@@ -12,13 +10,7 @@ EVIDENCE = ["sweep on H200, run 20261123T131115Z: 3072-wide bf16 best at 2x8 (40
 SOURCE = "written for this task"
 
 
-def tile_config(n_rows, width, element_size):
-    if triton.next_power_of_2(width) <= 256:
-        return (16, 4) if n_rows >= 65536 else (8, 4) if n_rows >= 8192 else (4, 4)
-    return 2, (4 if element_size == 2 and n_rows >= 16384 else 8)
-
-
-_norm = RowNorm(tile_config)
+_norm = RowNorm(wide_pair_tiles)
 
 
 def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):
