@@ -9,7 +9,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
   || exit 1
 # SGLang 0.5.12's JIT kernels (qknorm_rope) build from headers beside their own files: unpack that wheel so the
 # loader finds it as an installed distribution; tvm-ffi's build calls `ninja` from PATH.
-unzip -q -o .baselines/sglang-0.5.12-*.whl -d /tmp/site
+python3 -m zipfile -e .baselines/sglang-0.5.12-*.whl /tmp/site
 export PATH=/tmp/site/bin:$PATH
 export PYTHONPATH=/tmp/site:$PWD/src PYTHONUNBUFFERED=1 KERNELPILOT_WHEELS=$PWD/.baselines
 TASKS=${TASKS:-kernels/h200_diffusion_norm_infer__multi_shape}
