@@ -1,0 +1,28 @@
+"""The pytest test every task folder carries, built here so each task's tests/test_task.py is one line long."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+def interpreter_check_test(task_root: Path):
+    """A parametrized test: each candidate (but those that declare REQUIRES_CUDA) is correct under the Triton
+    interpreter on the task's small cases. It checks a scratch copy, so the task's own ledgers only ever hold
+    deliberate runs."""
+    import pytest
+
+    from kernelpilot.harness import impls, runner
+    from kernelpilot.harness.spec import load_task
+
+    task = load_task(task_root)
+    names = [c for c in task.candidate_names() if not impls.requires_cuda(task, c)]
+
+    @pytest.mark.parametrize("candidate", names or [pytest.param(None, marks=pytest.mark.skip("no candidate yet"))])
+    def test_candidate_is_correct_under_the_interpreter(candidate, tmp_path):
+        scratch = tmp_path / task.root.name
+        shutil.copytree(task.root, scratch, ignore=shutil.ignore_patterns("ledgers", "benchmarks", "__pycache__"))
+        outcome = runner.check(load_task(scratch), [candidate], interpret=True)
+        assert [a["status"] for a in outcome.attempts] == ["correct"], outcome.attempts[0]["correctness"]
+
+    return test_candidate_is_correct_under_the_interpreter
