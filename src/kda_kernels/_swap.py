@@ -132,6 +132,9 @@ def _describe(swap: Swap) -> dict:
 def sglang_version() -> str | None:
     """The version of the SGLang this process has imported (else the installed distribution's), or None."""
     if "sglang" in sys.modules:
+        loaded_by_path = getattr(sys.modules["sglang"], "__kernelpilot_version__", None)
+        if loaded_by_path:  # loaded from a wheel by KernelPilot's loader, which knows which release it opened
+            return loaded_by_path
         try:
             return importlib.import_module("sglang.version").__version__
         except Exception:  # a bare or partial sglang package: fall back to the distribution metadata
