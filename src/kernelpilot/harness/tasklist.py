@@ -29,7 +29,9 @@ def _status(task) -> str:
             return "promoted"
     checks = [a for a in ledgers.read_attempts(task.root) if a["stage"] == "check" and a["status"] == "correct"
               and a["candidate"] in task.candidate_names()]
-    return "candidate correct" if checks else "baseline only"
+    if any(not (a["correctness"] or {}).get("interpret") for a in checks):
+        return "candidate correct"
+    return "candidate correct (CPU interpreter)" if checks else "baseline only"
 
 
 def _best_geomean(task) -> float | None:
