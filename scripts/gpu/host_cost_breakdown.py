@@ -2,28 +2,18 @@
 the cached launcher, our wrappers and SGLang's, each timed back to back (median µs per call over 7 reps)."""
 
 import importlib.util
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
+from kernelpilot.harness import timing
+
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
 
 
-def per_call_us(call, calls=200, reps=7) -> float:
-    for _ in range(10):
-        call()
-    torch.cuda.synchronize()
-    samples = []
-    for _ in range(reps):
-        begin = time.perf_counter()
-        for _ in range(calls):
-            call()
-        samples.append((time.perf_counter() - begin) * 1e6 / calls)
-        torch.cuda.synchronize()
-    return statistics.median(samples)
+def per_call_us(call) -> float:
+    return timing.host_cost(call, calls_per_rep=200).p50
 
 
 def load(name):
