@@ -47,3 +47,17 @@ def test_a_missing_wrapper_file_is_one_clear_error(library_task):
     (library_task / "baselines.py").unlink()
     with pytest.raises(KernelPilotError, match="no baselines.py"):
         load_task(library_task)
+
+
+def test_task_new_writes_a_stub_for_each_library_wrapper(tmp_path):
+    from kernelpilot.harness import scaffold
+
+    data = yaml.safe_load((COPY_TASK / "task.yaml").read_text())
+    data.pop("name")
+    data["baselines"].append({"name": "library_clone", "kind": "library",
+                              "functions": {"copy": "baselines.py:library_copy"}})
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(yaml.safe_dump({**data, "cases": yaml.safe_load((COPY_TASK / "workloads.yaml").read_text())["cases"]}))
+    root = scaffold.new_task("h200_library__unit", spec, tmp_path)
+    assert "def library_copy(x):" in (root / "baselines.py").read_text()
+    assert impls.resolve(load_task(root), "library_clone").functions["copy"].__name__ == "library_copy"
