@@ -191,10 +191,25 @@ def _cross_check(task: Task) -> None:
     for op_name, cost in task.data["cost"].items():
         if op_name not in task.ops:
             raise KernelPilotError(f"{task.root / 'task.yaml'}: cost names op {op_name!r}, which is not defined")
+    for baseline in task.baselines.values():
+        if baseline.kind == "library":
+            _check_library_baseline(task, baseline)
     if task.data.get("fallback") and task.data["fallback"] not in task.baselines:
         raise KernelPilotError(f"{task.root / 'task.yaml'}: fallback {task.data['fallback']!r} is not a baseline")
     if not (task.root / task.data["reference"]["module"]).is_file():
         raise KernelPilotError(f"{task.root}: reference module {task.data['reference']['module']} is missing")
+
+
+def _check_library_baseline(task: Task, baseline: Baseline) -> None:
+    where = task.root / "task.yaml"
+    if not baseline.functions:
+        raise KernelPilotError(f"{where}: library baseline {baseline.name!r} names no `functions` (op -> 'file.py:fn')")
+    for op, reference in baseline.functions.items():
+        if op not in task.ops:
+            raise KernelPilotError(f"{where}: baseline {baseline.name!r} names op {op!r}, which is not defined")
+        if not (task.root / reference.split(":")[0]).is_file():
+            raise KernelPilotError(f"{where}: baseline {baseline.name!r} calls {reference}, but the task folder has "
+                                   f"no {reference.split(':')[0]}")
 
 
 def call_arguments(op: Op, values: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
