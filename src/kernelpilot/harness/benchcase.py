@@ -21,13 +21,15 @@ def tensor_bytes(values: dict[str, Any]) -> int:
     return sum(v.numel() * v.element_size() for v in values.values() if isinstance(v, torch.Tensor))
 
 
-def bench_case(task: Task, case: Case, fn: Callable, reference: Callable, seed: int, l2_bytes: int) -> dict:
+def bench_case(task: Task, case: Case, fn: Callable, reference_module: Any, seed: int, l2_bytes: int) -> dict:
     op = task.ops[case.op]
+    reference = getattr(reference_module, case.op)
     device = torch.device("cuda")
     first = make_args(case, seed, device)
     eager = reference_outputs(op, reference, clone_args(first))
     cost = task.data["cost"][case.op]
     case_bytes = bytes_moved(first, eager, cost["reads"], cost["writes"])
+    case_flops = getattr(reference_module, cost["flops"])(**first) if cost.get("flops") else None
     dobench_us = timing.dobench_median(bound_call(op, fn, clone_args(first) if op.inplace else first))
 
     calls_wanted = int(min(256, max(4, 2000 / max(dobench_us, 0.5))))
@@ -43,7 +45,7 @@ def bench_case(task: Task, case: Case, fn: Callable, reference: Callable, seed: 
     del graph, returned
     host = timing.host_cost(bound_call(op, fn, sets[0]), calls_per_rep=timing.host_calls_per_rep(dobench_us))
     return {
-        "device": device_time.__dict__, "host": host.__dict__, "dobench_us": dobench_us, "bytes": case_bytes,
+        "device": device_time.__dict__, "host": host.__dict__, "dobench_us": dobench_us, "bytes": case_bytes, "flops": case_flops,
         "sets": sets_count, "calls_per_replay": len(calls), **verdict,
     }
 

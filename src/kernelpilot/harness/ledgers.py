@@ -16,7 +16,7 @@ from kernelpilot.fsutil import append_jsonl, atomic_write_text, read_jsonl
 RESULT_COLUMNS = (
     "run_id", "timestamp", "task", "op", "case", "impl", "impl_kind", "correct",
     "device_us_p50", "device_us_p10", "device_us_p90", "host_us_p50", "host_us_p10", "host_us_p90",
-    "dobench_us_p50", "bytes", "gbps", "copy_fraction", "speedup_device", "speedup_host", "speedup_dobench",
+    "dobench_us_p50", "bytes", "gbps", "copy_fraction", "flops", "tflops", "compute_fraction", "speedup_device", "speedup_host", "speedup_dobench",
     "target_us", "meets_target", "gpu", "sm_count", "driver", "cuda", "torch", "triton", "sm_clock_mhz",
     "mem_clock_mhz", "commit",
 )

@@ -19,16 +19,21 @@ def section(task: Task, perf_map: dict, calibration_rows: list[dict]) -> str:
              f"Run `{perf_map['run_id']}` on **{env['gpu']}** ({env['sm_count']} SMs, driver {env['driver']}, "
              f"CUDA {env['cuda']}, torch {env['torch']}, triton {env['triton']}, SM clock {env['sm_clock_mhz']} MHz, "
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
-    if calibration_rows:
-        ceiling = float(calibration_rows[0]["gbps"])
-        lines += [f"Copy ceiling measured in the same run: {ceiling:.0f} GB/s (bytes read + written).", ""]
-    lines += [f"**Outcome:** geomean device-time speedup over the faster SGLang "
+    copy = next((r for r in calibration_rows if r["impl"] == "copy_ceiling"), None)
+    matmul = next((r for r in calibration_rows if r["impl"] == "matmul_ceiling"), None)
+    if copy:
+        lines += [f"Copy ceiling measured in the same run: {float(copy['gbps']):.0f} GB/s (bytes read + written).", ""]
+    if matmul:
+        lines += [f"Matmul ceiling measured in the same run (a large square cuBLAS matmul): "
+                  f"{float(matmul['tflops']):.0f} TFLOP/s.", ""]
+    lines += [f"**Outcome:** geomean device-time speedup over the best target baseline "
               f"{_x(summary['geomean_speedup_device'])} (host cost {_x(summary['geomean_speedup_host'])}, "
               f"do_bench {_x(summary['geomean_speedup_dobench'])}); {summary['cases_meeting_target']}/"
               f"{summary['cases']} cases meet the device target and {summary.get('cases_meeting_host_target', 0)}/"
               f"{summary['cases']} the host target.", "",
-              "| case | winner | device µs | faster SGLang µs | speedup | target µs | met | host µs | SGLang host µs "
-              "| do_bench µs | % copy ceiling |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+              "| case | winner | device µs | best target baseline µs | speedup | target µs | met | host µs | its host µs "
+              "| do_bench µs | % copy ceiling |" + (" TFLOP/s | % matmul ceiling |" if matmul else ""),
+              "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if matmul else "")]
     rows = {(r["case"], r["impl"]): r for r in ledgers.read_results(task.root) if r["run_id"] == perf_map["run_id"]}
     for op in perf_map["ops"].values():
         for case in op["cases"]:
@@ -39,9 +44,14 @@ def section(task: Task, perf_map: dict, calibration_rows: list[dict]) -> str:
                 case["case"], case["winner"], _num(winner.get("device_us_p50")), _num(base.get("device_us_p50")),
                 _x(case.get("speedup_device")), _num(case["target_us"]), _yes(case["meets_target"]),
                 _num(winner.get("host_us_p50")), _num(base.get("host_us_p50")), _num(winner.get("dobench_us_p50")),
-                f"{100 * float(fraction):.0f}%" if fraction else ""]) + " |")
+                _percent(fraction), *([_num(winner.get("tflops")), _percent(winner.get("compute_fraction"))]
+                                      if matmul else [])]) + " |")
     lines += ["", f"![{task.name}](img/{task.name}.png)", f"<!-- task:{task.name}:end -->"]
     return "\n".join(lines) + "\n"
+
+
+def _percent(fraction) -> str:
+    return f"{100 * float(fraction):.0f}%" if fraction not in (None, "") else ""
 
 
 def _num(value) -> str:

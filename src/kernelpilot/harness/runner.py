@@ -147,7 +147,10 @@ def _case_rows(task: Task, case_id: str, op: str, results: dict[str, WorkerResul
     timed = {name: r.cases[case_id] for name, r in results.items() if case_id in r.cases}
     good = {name: t for name, t in timed.items() if t.get("correct") and t.get("device")}
     case_bytes = next((t["bytes"] for t in timed.values() if t.get("bytes")), None)
+    case_flops = next((t["flops"] for t in timed.values() if t.get("flops")), None)
     copy_gbps, empty_us = calibration["copy_gbps"], calibration["empty_us"]
+    matmul_tflops = calibration.get("matmul_tflops", {}).get(task.data["cost"][op].get("flops_dtype", "bfloat16"))
+    compute_floor_us = case_flops / (matmul_tflops * 1e6) if case_flops and matmul_tflops else 0.0
     target_names = [n for n in good if task.baselines.get(n) and task.baselines[n].target]
     fastest = min(target_names, key=lambda n: good[n]["device"]["p50"]) if target_names else None
     targets = task.targets
@@ -155,7 +158,7 @@ def _case_rows(task: Task, case_id: str, op: str, results: dict[str, WorkerResul
     if fastest:
         floor_us = case_bytes / (targets["copy_ceiling_fraction"] * copy_gbps * 1e3) if case_bytes else 0.0
         target_us = max(good[fastest]["device"]["p50"] / targets["speedup_over_target_baseline"], floor_us,
-                        targets["empty_kernel_factor"] * empty_us)
+                        compute_floor_us, targets["empty_kernel_factor"] * empty_us)
     base = {"run_id": run_id, "timestamp": ledgers.now_iso(), "task": task.name, "op": op, "case": case_id,
             "target_us": target_us, **{k: calibration["env"].get(k) for k in environment.ENV_COLUMNS},
             "commit": commit}
@@ -171,6 +174,10 @@ def _case_rows(task: Task, case_id: str, op: str, results: dict[str, WorkerResul
         if device.get("p50") and t.get("bytes"):
             row["gbps"] = t["bytes"] / (device["p50"] * 1e3)
             row["copy_fraction"] = row["gbps"] / copy_gbps
+        if device.get("p50") and case_flops:
+            row["flops"] = case_flops
+            row["tflops"] = case_flops / (device["p50"] * 1e6)
+            row["compute_fraction"] = row["tflops"] / matmul_tflops if matmul_tflops else None
         if fastest and device.get("p50"):
             reference = good[fastest]
             row["speedup_device"] = reference["device"]["p50"] / device["p50"]
@@ -181,6 +188,9 @@ def _case_rows(task: Task, case_id: str, op: str, results: dict[str, WorkerResul
     if case_bytes:
         rows.append({**base, "impl": "copy_ceiling", "impl_kind": "ceiling", "correct": True, "bytes": case_bytes,
                      "device_us_p50": case_bytes / (copy_gbps * 1e3), "gbps": copy_gbps, "copy_fraction": 1.0})
+    if compute_floor_us:
+        rows.append({**base, "impl": "matmul_ceiling", "impl_kind": "ceiling", "correct": True, "flops": case_flops,
+                     "device_us_p50": compute_floor_us, "tflops": matmul_tflops, "compute_fraction": 1.0})
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import inspect
 from functools import cached_property
 from dataclasses import dataclass, field
@@ -97,6 +98,11 @@ class Task:
         return self.data["name"]
 
     @property
+    def flops_dtypes(self) -> set[str]:
+        """The dtypes whose matmul ceiling a FLOP-counted op is read against (none for memory-bound tasks)."""
+        return {cost.get("flops_dtype", "bfloat16") for cost in self.data["cost"].values() if cost.get("flops")}
+
+    @property
     def arch(self) -> str:
         return self.data["arch"]
 
@@ -188,16 +194,29 @@ def _cross_check(task: Task) -> None:
             if "strides" in spec and len(spec["strides"]) != len(spec["shape"]):
                 raise KernelPilotError(f"{where}: case {case.id!r} arg {name!r} has {len(spec['strides'])} strides "
                                        f"for {len(spec['shape'])} dims")
+    if not (task.root / task.data["reference"]["module"]).is_file():
+        raise KernelPilotError(f"{task.root}: reference module {task.data['reference']['module']} is missing")
     for op_name, cost in task.data["cost"].items():
         if op_name not in task.ops:
             raise KernelPilotError(f"{task.root / 'task.yaml'}: cost names op {op_name!r}, which is not defined")
+        if cost.get("flops") and cost["flops"] not in _reference_functions(task):
+            raise KernelPilotError(f"{task.root / 'task.yaml'}: cost of {op_name!r} counts FLOPs with "
+                                   f"{cost['flops']!r}, which {task.data['reference']['module']} does not define")
     for baseline in task.baselines.values():
         if baseline.kind == "library":
             _check_library_baseline(task, baseline)
     if task.data.get("fallback") and task.data["fallback"] not in task.baselines:
         raise KernelPilotError(f"{task.root / 'task.yaml'}: fallback {task.data['fallback']!r} is not a baseline")
-    if not (task.root / task.data["reference"]["module"]).is_file():
-        raise KernelPilotError(f"{task.root}: reference module {task.data['reference']['module']} is missing")
+
+
+def _reference_functions(task: Task) -> set[str]:
+    """Names of the reference module's top-level functions, read without importing it (no torch needed)."""
+    path = task.path(task.data["reference"]["module"])
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        raise KernelPilotError(f"{path}:{exc.lineno}: syntax error: {exc.msg}") from None
+    return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
 def _check_library_baseline(task: Task, baseline: Baseline) -> None:

@@ -119,6 +119,28 @@ def copy_ceiling_gbps() -> float:
     return 2 * COPY_BYTES / (best_us * 1e-6) / 1e9
 
 
+MATMUL_SIDE = 8192  # large enough that the tensor cores, not the launch or the memory, set the time
+
+
+def matmul_ceiling_tflops(dtype: str) -> float:
+    """The rate of a large square matmul (cuBLAS), the compute ceiling FLOP-counted tasks are read against."""
+    n = MATMUL_SIDE
+    if dtype == "int8":
+        a = torch.randint(-128, 128, (n, n), dtype=torch.int8, device="cuda")
+        b = torch.randint(-128, 128, (n, n), dtype=torch.int8, device="cuda").t()  # column-major, as cuBLASLt wants
+
+        def multiply():
+            return torch._int_mm(a, b)
+    else:
+        a = torch.randn(n, n, dtype=torch.bfloat16, device="cuda")
+        b = torch.randn(n, n, dtype=torch.bfloat16, device="cuda")
+
+        def multiply():
+            return a @ b
+    figure, _, _ = graph_device_time([multiply] * 4, reps=10)
+    return 2 * n ** 3 / (figure.p50 * 1e-6) / 1e12
+
+
 def empty_kernel_us() -> float:
     """Device time of a graph-replayed kernel that does nothing: the launch floor."""
     import triton

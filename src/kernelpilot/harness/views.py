@@ -82,7 +82,7 @@ def map_table(console, task: Task, perf_map: dict) -> None:
 
     summary = perf_map["summary"]
     table = Table(title=f"{task.name}: after dispatch (run {perf_map['run_id']}, {perf_map['env']['gpu']})")
-    for column in ("case", "winner", "device µs", "faster SGLang µs", "speedup", "target µs", "met", "host µs",
+    for column in ("case", "winner", "device µs", "best baseline µs", "speedup", "target µs", "met", "host µs",
                    "host target µs", "host met"):
         table.add_column(column, justify="left" if column in ("case", "winner") else "right")
     for op in perf_map["ops"].values():
@@ -94,7 +94,7 @@ def map_table(console, task: Task, perf_map: dict) -> None:
                           _us(winner.get("host_us")), _us(case.get("host_target_us")),
                           _mark(case.get("meets_host_target")))
     console.print(table)
-    console.print(f"geomean speedup over the faster SGLang: device {_x(summary['geomean_speedup_device'])}, "
+    console.print(f"geomean speedup over the best target baseline: device {_x(summary['geomean_speedup_device'])}, "
                   f"host {_x(summary['geomean_speedup_host'])}, do_bench {_x(summary['geomean_speedup_dobench'])}; "
                   f"{summary['cases_meeting_target']}/{summary['cases']} cases meet the device target, "
                   f"{summary.get('cases_meeting_host_target', 0)}/{summary['cases']} the host target")

@@ -71,7 +71,7 @@ def run_bench(request: dict, log: EventLog) -> None:
             continue
         log.emit("start", case=case.id)
         try:
-            figures = bench_case(task, case, impl.functions[case.op], getattr(reference, case.op),
+            figures = bench_case(task, case, impl.functions[case.op], reference,
                                  seed=request["seed"] + 100_003 * index, l2_bytes=l2_bytes)
         except Exception as exc:  # the context may be spoiled (illegal address): the parent restarts us
             log.emit("case", case=case.id, correct=False, error=_first_line(exc), status="error")
@@ -83,9 +83,12 @@ def run_bench(request: dict, log: EventLog) -> None:
 def run_calibrate(request: dict, log: EventLog) -> None:
     from kernelpilot.harness import environment, timing
 
+    from kernelpilot.harness.spec import load_task
+
     log.emit("start", case="calibrate")
+    matmul_tflops = {dtype: timing.matmul_ceiling_tflops(dtype) for dtype in load_task(request["task"]).flops_dtypes}
     log.emit("calibrate", case="calibrate", copy_gbps=timing.copy_ceiling_gbps(), empty_us=timing.empty_kernel_us(),
-             env=environment.collect())
+             matmul_tflops=matmul_tflops, env=environment.collect())
 
 
 def _autograd_off():
