@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
 # stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP=1, NCU_FIXTURES="name ...").
-# Results come back as one tarball in $OUT.
+# TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`. Results come back as one tarball in $OUT.
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
 set -u
@@ -38,7 +38,7 @@ fi
 if [ "${SWEEP:-0}" = 1 ]; then stage "sweep"; timeout 240 python3 scripts/gpu/sweep_norm_tiles.py 2>&1 | tee "$OUT/sweep.txt"; fi
 for task in $TASKS; do
   stage "task run $task"
-  timeout 900 python3 -m kernelpilot task run "$task" > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
+  timeout 900 python3 -m kernelpilot task run "$task" ${TASK_RUN_ARGS:-} > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
   tail -40 "$OUT/run_$(basename "$task").txt"
   python3 -m kernelpilot task report "$task" --docs docs
   done_tasks="${done_tasks:-} $task"  # pack after every task, so a run cut short still returns what it finished

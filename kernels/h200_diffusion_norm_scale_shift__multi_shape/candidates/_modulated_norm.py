@@ -16,10 +16,13 @@ from kernelpilot.launch import CachedLauncher
 
 @triton.jit
 def _operand(P, b, s, cols, mask, batch_stride, frame_stride, frame_len, SCALAR: tl.constexpr):
+    # One return: Triton's compiler types every return statement of a function, even one a constexpr branch skips.
     if SCALAR:
-        return tl.load(P).to(tl.float32)
-    rows = (b * batch_stride + (s // frame_len) * frame_stride)[:, None]
-    return tl.load(P + rows + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+        value = tl.load(P).to(tl.float32)
+    else:
+        rows = (b * batch_stride + (s // frame_len) * frame_stride)[:, None]
+        value = tl.load(P + rows + cols[None, :], mask=mask, other=0.0).to(tl.float32)
+    return value
 
 
 @triton.jit(do_not_specialize=["n_rows", "seq_len", "scale_frame", "shift_frame", "gate_frame", "eps"])
