@@ -1,14 +1,16 @@
 """Twins: `task twin` makes a task's copy on another arch that shares K, R and W with it and keeps its own evidence."""
 
+import inspect
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 import yaml
 
 from clirun import kp, one_line_error
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.harness import impls, ledgers, runner
+from kernelpilot.harness import impls, ledgers, perfmap, runner
 from kernelpilot.harness.spec import load_task
 
 
@@ -133,3 +135,16 @@ def test_the_loop_reads_the_twins_workload_from_its_sibling(twin, norm_task_copy
     from kernelpilot.loop.plan import workload_cases
 
     assert workload_cases(twin) == workload_cases(norm_task_copy)
+
+
+def test_the_twins_dispatcher_loads_inherited_candidates_from_the_sibling(twin, norm_task_copy):
+    task = load_task(twin)
+    rows = [{"run_id": "run-1", "timestamp": ledgers.now_iso(), "task": task.name, "op": case.op, "case": case.id,
+             "impl": "torch_eager", "impl_kind": "baseline", "correct": True, "device_us_p50": 10.0,
+             "host_us_p50": 10.0, "gpu": "test-gpu", "sm_count": 1} for case in task.cases]
+    ledgers.append_results(twin, rows)
+    perfmap.write(task, perfmap.build(task))
+    dispatch = impls.load_module(twin / "benchmarks" / "dispatch.py", "kernelpilot_test_twin_dispatch")
+    kernel = dispatch._load("triton_one_pass_rms_norm", "triton_rows_pair")
+    assert Path(inspect.getsourcefile(kernel)).resolve() == norm_task_copy / "candidates" / "triton_rows_pair.py"
+    assert dispatch.HELPER_FOLDERS == ("candidates", f"../{norm_task_copy.name}/candidates")
