@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
-# stages by flag (FIDELITY=1, SWEEP=1, NCU_FIXTURES="name ..."). Results come back as one tarball in $OUT.
+# stages by flag (FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP=1, NCU_FIXTURES="name ...").
+# Results come back as one tarball in $OUT.
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
 set -u
@@ -25,6 +26,12 @@ if [ "${FIDELITY:-0}" = 1 ]; then
 fi
 if [ "${HOST_BREAKDOWN:-0}" = 1 ]; then
   stage "host cost breakdown"; timeout 120 python3 scripts/gpu/host_cost_breakdown.py 2>&1 | tee "$OUT/host_breakdown.txt"
+fi
+if [ "${EXPORT_TIMING:-0}" = 1 ]; then
+  for release in 0.5.12 0.5.23; do
+    stage "export entry timing $release"
+    timeout 120 python3 scripts/gpu/export_entry_timing.py $release 2>&1 | tee "$OUT/export_timing_$release.txt"
+  done
 fi
 if [ "${SWEEP:-0}" = 1 ]; then stage "sweep"; timeout 240 python3 scripts/gpu/sweep_norm_tiles.py 2>&1 | tee "$OUT/sweep.txt"; fi
 for task in $TASKS; do

@@ -93,6 +93,19 @@ def norm_task() -> Path:
 
 
 @pytest.fixture
+def committed_route(family):
+    """The route the committed export names for a call on an arch: its bucket's winner, or SGLang's own function."""
+    def route(arch: str | None, function: str, arguments: tuple) -> str:
+        if arch not in family.FAMILY.arches:
+            return "sglang"
+        dispatcher = importlib.import_module(f"{family.FAMILY.package}._impls.{arch}.dispatch")
+        values = dict(zip(family.FAMILY.functions[function]["parameters"], arguments))
+        kernel, name = dispatcher.implementation(function, values)
+        return f"{arch}:{name}" if kernel is not None else "sglang"
+    return route
+
+
+@pytest.fixture
 def sglang_function(fresh_process_state, family):
     """(version, function) -> SGLang's own module object, loaded by path from the release's wheel, and the function."""
     def load(version: str, function: str):

@@ -11,22 +11,20 @@ from kernelpilot.harness.spec import load_task
 
 pytestmark = pytest.mark.gpu
 
-# (function, arguments, the bucket's winner on an H200): a bucket our kernel won and one a baseline won.
+# (function, arguments): a bucket our kernel won, one a baseline won, and the second function.
 CALLS = [
     ("norm_infer", lambda: (torch.randn(4096, 3072, device="cuda", dtype=torch.bfloat16),
                             torch.randn(3072, device="cuda", dtype=torch.bfloat16),
-                            torch.randn(3072, device="cuda", dtype=torch.bfloat16), 1e-6, False), "triton_rows_pair"),
-    ("norm_infer", lambda: (torch.randn(40, 200, device="cuda"), torch.randn(200, device="cuda"), None, 1e-5, False),
-     "sglang"),
+                            torch.randn(3072, device="cuda", dtype=torch.bfloat16), 1e-6, False)),
+    ("norm_infer", lambda: (torch.randn(40, 200, device="cuda"), torch.randn(200, device="cuda"), None, 1e-5, False)),
     ("triton_one_pass_rms_norm", lambda: (torch.randn(2, 648, 128, device="cuda", dtype=torch.bfloat16),
-                                          torch.randn(128, device="cuda", dtype=torch.bfloat16), 1e-6),
-     "triton_rows"),
+                                          torch.randn(128, device="cuda", dtype=torch.bfloat16), 1e-6)),
 ]
 
 
 @pytest.mark.parametrize("version", ["0.5.12", "0.5.23"])
 def test_sglang_entry_point_runs_our_kernel_until_uninstall(version, sglang_releases, sglang_function,
-                                                           by_name_importer, family, norm_task):
+                                                           by_name_importer, family, norm_task, committed_route):
     if version not in sglang_releases:
         pytest.skip(f"the export has no layout for sglang {version}")
     task = load_task(norm_task)
@@ -38,18 +36,18 @@ def test_sglang_entry_point_runs_our_kernel_until_uninstall(version, sglang_rele
 
     report = kda_kernels.install()
     assert report["sglang"] == version
-    for function, make_arguments, winner in CALLS:
+    for function, make_arguments in CALLS:
         module, original = loaded[function]
         entry = getattr(module, function)
         assert entry is getattr(family, function) and getattr(call_sites[function], function) is entry
         arguments = make_arguments()
         before = _routes(function)
         _assert_matches_reference(task, reference, function, arguments, entry(*arguments))
-        route = f"{arch}:{winner}" if arch in family.FAMILY.arches and winner != "sglang" else "sglang"
-        assert _routes(function).get(route, 0) == before.get(route, 0) + 1, (function, _routes(function))
+        route = committed_route(arch, function, arguments)
+        assert _routes(function).get(route, 0) == before.get(route, 0) + 1, (function, route, _routes(function))
 
     kda_kernels.uninstall()
-    for function, make_arguments, _ in CALLS:
+    for function, make_arguments in CALLS:
         module, original = loaded[function]
         assert getattr(module, function) is original and getattr(call_sites[function], function) is original
         arguments = make_arguments()

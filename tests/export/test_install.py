@@ -112,7 +112,7 @@ version, module_name, reference_path = sys.argv[1:]
 sglang_function = load_function(version, module_name.replace(".", "/") + ".py:triton_one_pass_rms_norm")
 kda_kernels.install()
 generator = torch.Generator().manual_seed(7)
-x = torch.randn(2, 24, 128, generator=generator).to(torch.bfloat16)  # bucket bfloat16:128:r6: (triton_rows_pair)
+x = torch.randn(2, 24, 128, generator=generator).to(torch.bfloat16)
 w = torch.randn(128, generator=generator).to(torch.bfloat16)
 y = sys.modules[module_name].triton_one_pass_rms_norm(x, w, 1e-6)
 namespace = {}
@@ -124,7 +124,7 @@ print(json.dumps({"error": (y.double() - expected).abs().max().item(), "dtype": 
 """
 
 
-def test_swapped_function_runs_our_kernel_under_the_interpreter(release, family, norm_task):
+def test_swapped_function_runs_our_kernel_under_the_interpreter(release, family, norm_task, committed_route):
     module_name = family.FUNCTIONS[ONE_PASS]["targets"][release].partition(":")[0]
     environment = {**os.environ, "TRITON_INTERPRET": "1", "KDA_KERNELS_ARCH": "h200",
                    "PYTHONPATH": os.pathsep.join(p for p in [str(Path(kda_kernels.__file__).parents[1]),
@@ -136,4 +136,5 @@ def test_swapped_function_runs_our_kernel_under_the_interpreter(release, family,
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["dtype"] == "torch.bfloat16" and outcome["shape"] == [2, 24, 128]
     assert outcome["error"] <= load_task(norm_task).bounds("bfloat16")["abs"], outcome
-    assert outcome["routes"] == {"h200:triton_rows_pair": 1}
+    shaped_like_the_call = (torch.empty(2, 24, 128, dtype=torch.bfloat16), torch.empty(128, dtype=torch.bfloat16), 1e-6)
+    assert outcome["routes"] == {committed_route("h200", ONE_PASS, shaped_like_the_call): 1}

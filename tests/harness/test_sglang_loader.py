@@ -20,6 +20,19 @@ def kernel(q):
     return ("ci" if is_in_ci() else "not ci", q)
 '''
 
+# A Triton GEMM file that imports its helpers the way SGLang 0.5.23's kernels/ops/gemm/fp8_kernel.py does, from
+# packages its wheel does not ship.
+GEMM_KERNEL = '''
+from sglang.srt.layers import deep_gemm_wrapper
+from sglang.srt.runtime_context import get_platform
+from sglang.srt.utils import get_device_core_count, get_device_name, is_cuda, is_gfx1250_supported, is_hip
+from sglang.srt.utils import log_info_on_rank0
+
+
+def kernel(q):
+    return (is_cuda(), is_hip(), is_gfx1250_supported(), get_platform().is_cuda(), q)
+'''
+
 
 def _wheel(folder: Path, version: str) -> Path:
     path = folder / f"sglang-{version}-cp311-cp311-manylinux_2_34_x86_64.whl"
@@ -27,6 +40,7 @@ def _wheel(folder: Path, version: str) -> Path:
         archive.writestr("sglang/__init__.py", "raise ImportError('the serving stack must not be imported')\n")
         archive.writestr("sglang/jit_kernel/__init__.py", "raise ImportError('package __init__ ran')\n")
         archive.writestr("sglang/jit_kernel/diffusion/kernel.py", KERNEL)
+        archive.writestr("sglang/kernels/ops/gemm/fp8_kernel.py", GEMM_KERNEL)
     return path
 
 
@@ -50,3 +64,10 @@ def test_a_missing_function_is_one_line_naming_it(tmp_path):
     result = _load(tmp_path, "0.5.12", "sglang/jit_kernel/diffusion/kernel.py:absent")
     assert result.returncode != 0
     assert "has no function 'absent'" in result.stderr.strip().splitlines()[-1]
+
+
+def test_a_gemm_importing_serving_helpers_loads_from_the_wheel_with_stand_ins(tmp_path):
+    _wheel(tmp_path, "0.5.23")
+    result = _load(tmp_path, "0.5.23", "sglang/kernels/ops/gemm/fp8_kernel.py:kernel")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:5] == ["(True,", "False,", "False,", "True,", "7)"]

@@ -41,7 +41,7 @@ def bench_case(task: Task, case: Case, fn: Callable, reference: Callable, seed: 
         calls, reps=timing.repetitions(len(calls) * dobench_us))
     verdict = verify_timed_output(task, op, reference, graph, sets, pristine, returned)
     del graph, returned
-    host = timing.host_cost(bound_call(op, fn, sets[0]))
+    host = timing.host_cost(bound_call(op, fn, sets[0]), calls_per_rep=timing.host_calls_per_rep(dobench_us))
     return {
         "device": device_time.__dict__, "host": host.__dict__, "dobench_us": dobench_us, "bytes": case_bytes,
         "sets": sets_count, "calls_per_replay": len(calls), **verdict,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import os
 import sys
@@ -11,7 +12,7 @@ from types import ModuleType
 from typing import Callable
 
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.harness.spec import Task, declared_constants
+from kernelpilot.harness.spec import Baseline, Task, declared_constants
 
 @dataclass
 class Impl:
@@ -99,6 +100,8 @@ def _baseline(task: Task, name: str) -> Impl:
             functions[op] = loaded.function
             info["files"][op] = {"file": loaded.file, "sha256": loaded.sha256}
         return Impl(name, "baseline", functions, info)
+    if baseline.kind == "library":
+        return _library_baseline(task, baseline)
     eager = reference_module(task)
     functions = {op: getattr(eager, op) for op in task.ops if callable(getattr(eager, op, None))}
     if baseline.kind == "torch_compile":
@@ -106,3 +109,20 @@ def _baseline(task: Task, name: str) -> Impl:
 
         functions = {op: torch.compile(fn, dynamic=False) for op, fn in functions.items()}
     return Impl(name, "baseline", functions, {"kind": baseline.kind})
+
+
+def _library_baseline(task: Task, baseline: Baseline) -> Impl:
+    """A library's kernel through the task's own wrapper (`functions`: op -> 'file.py:function')."""
+    import torch
+
+    functions, files = {}, {}
+    for op, reference in baseline.functions.items():
+        file, function = reference.split(":")
+        path = task.definition_root / file  # a twin's wrappers are its sibling's
+        module = load_module(path, f"kernelpilot_task_{task.name}_{path.stem}")
+        if not callable(getattr(module, function, None)):
+            raise KernelPilotError(f"baseline {baseline.name}: {file} defines no function {function!r}")
+        functions[op] = getattr(module, function)
+        files[op] = {"file": reference, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    return Impl(baseline.name, "baseline", functions, {"kind": baseline.kind, "torch": torch.__version__,
+                                                       "files": files})

@@ -6,12 +6,14 @@ from typing import Any
 
 import torch
 
+from kernelpilot.errors import KernelPilotError
 from kernelpilot.harness.spec import Case
 
 DTYPES = {
     "float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16,
-    "int32": torch.int32, "int64": torch.int64,
+    "int8": torch.int8, "int32": torch.int32, "int64": torch.int64,
 }
+DTYPE_LITERAL_PREFIX = "torch."  # a non-tensor argument written `torch.float16` is passed as that dtype
 
 
 def storage_elements(shape: list[int], strides: list[int]) -> int:
@@ -38,7 +40,8 @@ def fill_(tensor: torch.Tensor, spec: dict, generator: torch.Generator) -> torch
     shape, device = tuple(tensor.shape), tensor.device
     draw_dtype = torch.float64 if tensor.dtype == torch.float64 else torch.float32
     if dist == "randint":
-        values = torch.randint(spec.get("low", 0), spec.get("high", 2), shape, generator=generator, device=device)
+        low, high = randint_bounds(spec, tensor.dtype)
+        values = torch.randint(low, high, shape, generator=generator, device=device)
     elif dist == "uniform":
         values = (torch.rand(shape, generator=generator, device=device, dtype=draw_dtype) * 2 - 1) * scale
     elif dist == "weight":  # around 1, as learned norm weights are
@@ -47,6 +50,27 @@ def fill_(tensor: torch.Tensor, spec: dict, generator: torch.Generator) -> torch
         values = torch.randn(shape, generator=generator, device=device, dtype=draw_dtype) * scale
     tensor.copy_(values)
     return tensor
+
+
+def randint_bounds(spec: dict, dtype: torch.dtype) -> tuple[int, int]:
+    """[low, high) of a randint draw: the spec's, else int8's whole range (quantized values), else {0, 1}."""
+    default_low, default_high = (-128, 128) if dtype == torch.int8 else (0, 2)
+    low, high = spec.get("low", default_low), spec.get("high", default_high)
+    if not dtype.is_floating_point:
+        info = torch.iinfo(dtype)
+        if low < info.min or high - 1 > info.max or low >= high:
+            raise KernelPilotError(f"randint range [{low}, {high}) is empty or does not fit {spec['dtype']}")
+    return low, high
+
+
+def literal_value(value: Any) -> Any:
+    """A case's non-tensor argument as the op receives it: `torch.<dtype>` (an out_dtype) becomes that dtype."""
+    if not (isinstance(value, str) and value.startswith(DTYPE_LITERAL_PREFIX)):
+        return value
+    name = value.removeprefix(DTYPE_LITERAL_PREFIX)
+    if name not in DTYPES:
+        raise KernelPilotError(f"argument {value!r} names no dtype the harness knows ({', '.join(DTYPES)})")
+    return DTYPES[name]
 
 
 def _generator(seed: int, device: str | torch.device) -> torch.Generator:
@@ -58,7 +82,8 @@ def make_args(case: Case, seed: int, device: str | torch.device) -> dict[str, An
     generator = _generator(seed, device)
     values: dict[str, Any] = {}
     for name, spec in case.args.items():
-        values[name] = fill_(empty_tensor(spec, device), spec, generator) if isinstance(spec, dict) else spec
+        values[name] = (fill_(empty_tensor(spec, device), spec, generator) if isinstance(spec, dict)
+                        else literal_value(spec))
     return values
 
 

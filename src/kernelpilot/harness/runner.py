@@ -10,7 +10,7 @@ from kernelpilot.harness import environment, impls, ledgers, perfmap
 from kernelpilot.harness.isolation import WorkerResult, run_worker
 from kernelpilot.harness.spec import ARCH_CAPABILITY, Task
 
-GPU_ONLY_BASELINES = ("sglang", "torch_compile")
+GPU_ONLY_BASELINES = ("sglang", "torch_compile", "library")
 Progress = Callable[[str, str, dict], None]  # (impl, case id, result)
 
 

@@ -113,8 +113,24 @@ def _write_files(root: Path, task_data: dict, cases: list) -> None:
                         else o.signature, returns=o.returns) for o in ops]
     atomic_write_text(root / task_data["reference"]["module"],
                       env.get_template("reference.py.j2").render(name=task_data["name"], ops=reference_ops))
+    for file, text in _library_stubs(task_data["baselines"], ops).items():
+        atomic_write_text(root / file, text)
     atomic_write_text(root / "tests" / "test_task.py", env.get_template("test_task.py.j2").render())
     atomic_write_text(root / ".gitignore", GITIGNORE)
+
+
+def _library_stubs(baselines: list[dict], ops: list[Op]) -> dict[str, str]:
+    """file -> one stub per wrapper the task's library baselines name, to be pointed at the library's kernel."""
+    parameters = {op.name: op.signature.partition("(")[2] for op in ops}
+    stubs: dict[str, list[str]] = {}
+    for baseline in (b for b in baselines if b["kind"] == "library"):
+        for op, reference in baseline.get("functions", {}).items():
+            file, function = reference.split(":")
+            stubs.setdefault(file, []).append(
+                f"def {function}({parameters.get(op, '*args)')}:\n"
+                f"    raise NotImplementedError(\"call the library kernel of baseline {baseline['name']} here\")\n")
+    return {file: f'"""Library baselines of this task: thin wrappers over a library\'s own kernels."""\n\n\n'
+                  + "\n\n".join(functions) for file, functions in stubs.items()}
 
 
 def _git_init(root: Path) -> None:

@@ -109,9 +109,27 @@ def _debug_kernel_api(function=None, **kwargs):
     return function
 
 
+def _device_core_count(device_id: int = 0) -> int:
+    import torch
+
+    return torch.cuda.get_device_properties(device_id).multi_processor_count
+
+
+def _device_name(device_id: int = 0) -> str:
+    import torch
+
+    return torch.cuda.get_device_name(device_id)
+
+
 STAND_INS = {
     "sglang.srt.utils.custom_op": {"register_custom_op": _register_custom_op},
-    "sglang.srt.utils": {"is_gfx1250_supported": lambda *a, **k: False},
+    "sglang.srt.utils": {  # 0.5.23's Triton GEMMs (kernels/ops/gemm/fp8_kernel.py) also ask for the device
+        "is_gfx1250_supported": lambda *a, **k: False, "is_cuda": lambda: True, "is_hip": lambda: False,
+        "get_device_core_count": _device_core_count, "get_device_name": _device_name,
+        "log_info_on_rank0": lambda logger, message: logger.info(message),
+    },
+    "sglang.srt.layers.deep_gemm_wrapper": {},  # DeepGEMM paths are never taken by the kernels timed here
+    "sglang.srt.runtime_context": {"get_platform": lambda: _CudaPlatform()},
     "sglang.utils": {"is_in_ci": lambda: False},  # 0.5.12's JIT helpers (sglang/jit_kernel/utils.py)
     "sglang.multimodal_gen.runtime.platforms": {"current_platform": _CudaPlatform()},
     "sglang.kernel_api_logging": {"debug_kernel_api": _debug_kernel_api},

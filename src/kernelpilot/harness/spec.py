@@ -259,6 +259,9 @@ def _cross_check(task: Task) -> None:
     for op_name, cost in task.data["cost"].items():
         if op_name not in task.ops:
             raise KernelPilotError(f"{defined_in}: cost names op {op_name!r}, which is not defined")
+    for baseline in task.baselines.values():
+        if baseline.kind == "library":
+            _check_library_baseline(task, baseline)
     if task.data.get("fallback") and task.data["fallback"] not in task.baselines:
         raise KernelPilotError(f"{defined_in}: fallback {task.data['fallback']!r} is not a baseline")
     if not task.reference_path.is_file():
@@ -280,6 +283,18 @@ def declared_constants(path: Path) -> tuple[dict, str | None, str | None]:
             except ValueError:
                 pass
     return found, ast.get_docstring(tree), None
+
+
+def _check_library_baseline(task: Task, baseline: Baseline) -> None:
+    where = task.definition_root / "task.yaml"
+    if not baseline.functions:
+        raise KernelPilotError(f"{where}: library baseline {baseline.name!r} names no `functions` (op -> 'file.py:fn')")
+    for op, reference in baseline.functions.items():
+        if op not in task.ops:
+            raise KernelPilotError(f"{where}: baseline {baseline.name!r} names op {op!r}, which is not defined")
+        if not (task.definition_root / reference.split(":")[0]).is_file():
+            raise KernelPilotError(f"{where}: baseline {baseline.name!r} calls {reference}, but the task folder has "
+                                   f"no {reference.split(':')[0]}")
 
 
 def call_arguments(op: Op, values: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:

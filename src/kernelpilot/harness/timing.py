@@ -82,6 +82,12 @@ def host_cost(call: Callable[[], Any], calls_per_rep: int = 100, reps: int = 7) 
     return Figure.of(samples)
 
 
+def host_calls_per_rep(call_us: float) -> int:
+    """100 back-to-back calls per repetition, fewer for calls of milliseconds (attention), whose host cost is their
+    device time: seven repetitions then take about a second instead of a minute."""
+    return int(min(100, max(3, 150_000 / max(call_us, 1.0))))
+
+
 def dobench_median(call: Callable[[], Any]) -> float:
     """triton.testing.do_bench's median (µs): events around each call after an L2 flush, as published numbers use."""
     from triton.testing import do_bench

@@ -12,6 +12,8 @@ import sys
 from typing import Any, Callable
 
 from kernelpilot.errors import KernelPilotError
+from kernelpilot.harness.interpreter import patch_interpreter
+from kernelpilot.launch import interpreting
 
 
 class CaseFailed(Exception):
@@ -102,6 +104,8 @@ STAGES: dict[str, Callable[[dict, EventLog], None]] = {
 def main() -> int:
     request = json.loads(sys.stdin.read())
     log = EventLog(request["events"])
+    if interpreting():
+        patch_interpreter()
     try:
         with _autograd_off():
             STAGES[request["stage"]](request, log)

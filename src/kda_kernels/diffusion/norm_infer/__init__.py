@@ -29,32 +29,32 @@ FAMILY = Family(__name__, arches=('h200',), functions=FUNCTIONS)
 KDA_OPTIMIZED_norm_infer = True
 KDA_ARCHES_norm_infer = ('h200',)
 KDA_TASK_norm_infer = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_norm_infer = {'h200': 'dbf8b3e9af919a905628bb1deab60703a16c418d'}
-KDA_DATE_norm_infer = {'h200': '2026-11-23T13:46:44Z'}
+KDA_COMMIT_norm_infer = {'h200': '3d3fef9ca8399eaf4d354b68b8ea7466f54240ab'}
+KDA_DATE_norm_infer = {'h200': '2026-11-23T14:49:33Z'}
 KDA_SPEEDUP_norm_infer = {
     'h200': {
-        'geomean': 1.3827,
+        'geomean': 1.4,
         'device': 'NVIDIA H200',
         'cases': 4,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'run': '20261123T134644Z-1f78f3',
+        'run': '20261123T144933Z-b5ce15',
     },
 }
 
 KDA_OPTIMIZED_triton_one_pass_rms_norm = True
 KDA_ARCHES_triton_one_pass_rms_norm = ('h200',)
 KDA_TASK_triton_one_pass_rms_norm = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_triton_one_pass_rms_norm = {'h200': 'dbf8b3e9af919a905628bb1deab60703a16c418d'}
-KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-11-23T13:46:44Z'}
+KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '3d3fef9ca8399eaf4d354b68b8ea7466f54240ab'}
+KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-11-23T14:49:33Z'}
 KDA_SPEEDUP_triton_one_pass_rms_norm = {
     'h200': {
-        'geomean': 1.054,
+        'geomean': 1.0641,
         'device': 'NVIDIA H200',
         'cases': 7,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'run': '20261123T134644Z-1f78f3',
+        'run': '20261123T144933Z-b5ce15',
     },
 }
 

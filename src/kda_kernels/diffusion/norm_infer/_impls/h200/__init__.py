@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit dbf8b3e9af919a905628bb1deab60703a16c418d. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit 3d3fef9ca8399eaf4d354b68b8ea7466f54240ab. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,9 +8,9 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': 'dbf8b3e9af919a905628bb1deab60703a16c418d',
-    'date': '2026-11-23T13:46:44Z',
-    'run': '20261123T134644Z-1f78f3',
+    'commit': '3d3fef9ca8399eaf4d354b68b8ea7466f54240ab',
+    'date': '2026-11-23T14:49:33Z',
+    'run': '20261123T144933Z-b5ce15',
     'functions': {
         'norm_infer': {
             'signature': 'norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None)',
@@ -22,12 +22,12 @@ MANIFEST = {
             },
             'optimized': True,
             'speedup': {
-                'geomean': 1.3827,
+                'geomean': 1.4,
                 'device': 'NVIDIA H200',
                 'cases': 4,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'run': '20261123T134644Z-1f78f3',
+                'run': '20261123T144933Z-b5ce15',
             },
         },
         'triton_one_pass_rms_norm': {
@@ -40,12 +40,12 @@ MANIFEST = {
             },
             'optimized': True,
             'speedup': {
-                'geomean': 1.054,
+                'geomean': 1.0641,
                 'device': 'NVIDIA H200',
                 'cases': 7,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'run': '20261123T134644Z-1f78f3',
+                'run': '20261123T144933Z-b5ce15',
             },
         },
     },
