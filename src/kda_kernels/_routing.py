@@ -33,7 +33,7 @@ class Family:
         self._device_arch: dict[int, str | None] = {}
 
     def implementation(self, function_name: str, values: dict[str, Any]) -> Callable:
-        arch = self.arch_for(values)
+        arch = self.arch_for(next((v.device for v in values.values() if hasattr(v, "device")), None))
         function, route = None, SGLANG_ROUTE
         if arch is not None:
             function, name = self._dispatcher(arch).implementation(function_name, values)
@@ -43,11 +43,11 @@ class Family:
         self.calls[function_name, route] += 1
         return function
 
-    def arch_for(self, values: dict[str, Any]) -> str | None:
+    def arch_for(self, device) -> str | None:
+        """The exported arch whose kernels serve a call on this torch device, or None for SGLang's own function."""
         forced = os.environ.get(ARCH_OVERRIDE)
         if forced:
             return forced if forced in self.arches else None
-        device = next((v.device for v in values.values() if hasattr(v, "device")), None)
         if device is None or device.type != "cuda":
             return None
         index = device.index if device.index is not None else _current_cuda_device()

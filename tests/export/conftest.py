@@ -11,6 +11,7 @@ import pytest
 
 import kda_kernels
 from kda_kernels._swap import families
+from kernelpilot.cli import main
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.harness import sglang
 
@@ -42,6 +43,19 @@ def committed_task(tmp_path) -> Path:
     git(root.parent, "init", "-q")
     commit_all(root.parent)
     return root
+
+
+@pytest.fixture
+def measured_twin(committed_task) -> Path:
+    """The norm task's b200 twin, made by `kernelpilot task twin`, holding the sibling's ledgers and benchmarks as if
+    they had been measured on a B200 (only their arch matters to the export), committed beside it."""
+    assert main(["task", "twin", str(committed_task), "--arch", "b200", "--json"]) == 0
+    twin = committed_task.parent / committed_task.name.replace("h200_", "b200_", 1)
+    for folder in ("ledgers", "benchmarks"):
+        shutil.rmtree(twin / folder)
+        shutil.copytree(committed_task / folder, twin / folder)
+    commit_all(committed_task.parent, "a measured b200 twin")
+    return twin
 
 
 @pytest.fixture(scope="session")

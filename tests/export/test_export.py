@@ -1,13 +1,11 @@
 """`kernelpilot task export` on committed copies of the real norm task: output, stamps, idempotence, refusals."""
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 import kda_kernels
 from kernelpilot.errors import KernelPilotError
@@ -97,21 +95,19 @@ def test_a_partial_promotion_keeps_sglang_for_the_rest(committed_task, tmp_path,
     assert family["KDA_ARCHES_triton_one_pass_rms_norm"] == () and family["KDA_SPEEDUP_triton_one_pass_rms_norm"] == {}
 
 
-def test_both_arches_of_a_family_are_kept(committed_task, tmp_path, commit):
-    b200 = committed_task.parent / committed_task.name.replace("h200_", "b200_", 1)
-    shutil.copytree(committed_task, b200)
-    spec = yaml.safe_load((b200 / "task.yaml").read_text())
-    spec.update(name=b200.name, arch="b200")
-    (b200 / "task.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    commit(committed_task.parent, "a b200 twin")
+def test_both_arches_of_a_family_are_kept(committed_task, measured_twin, tmp_path):
+    b200 = measured_twin
     package = tmp_path / "kda_kernels"
 
     export_task(committed_task, package)
     export_task(b200, package)
 
     family = _family_namespace(package)
-    assert sorted(p.name for p in (package / "diffusion" / "norm_infer" / "_impls").iterdir()) == [
-        "__init__.py", "b200", "h200"]
+    impls = package / "diffusion" / "norm_infer" / "_impls"
+    assert sorted(p.name for p in impls.iterdir()) == ["__init__.py", "b200", "h200"]
+    # The twin's promoted candidates are the ones it inherits from its sibling's candidates/.
+    assert sorted(p.name for p in (impls / "b200").iterdir()) == sorted(p.name for p in (impls / "h200").iterdir())
+    assert (impls / "b200" / "triton_rows.py").read_text() == (impls / "h200" / "triton_rows.py").read_text()
     assert "arches=('b200', 'h200')" in (package / "diffusion" / "norm_infer" / "__init__.py").read_text()
     assert family["KDA_ARCHES_norm_infer"] == ("b200", "h200")
     assert family["KDA_TASK_norm_infer"] == {"b200": b200.name, "h200": committed_task.name}

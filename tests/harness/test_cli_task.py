@@ -2,11 +2,11 @@
 
 import json
 import subprocess
-import sys
 
 import pytest
 import yaml
 
+from clirun import kp, one_line_error
 from kernelpilot.harness.spec import load_task
 
 SPEC = {
@@ -19,17 +19,6 @@ SPEC = {
     "cases": [{"id": "small", "op": "double", "interpret": True, "source": {"model": "unit test"},
                "args": {"x": {"shape": [4, 8], "dtype": "float32"}}}],
 }
-
-
-def kp(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "kernelpilot", *args], capture_output=True, text=True, cwd=cwd)
-
-
-def one_line_error(result):
-    assert result.returncode != 0
-    assert "Traceback" not in result.stderr
-    assert result.stderr.strip().count("\n") == 0, result.stderr
-    return result.stderr
 
 
 def test_task_new_scaffolds_a_committed_git_repo(tmp_path):

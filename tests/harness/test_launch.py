@@ -101,10 +101,14 @@ def test_launch_starts_the_agent_in_the_task_folder_with_model_and_effort(repo, 
 
 
 def test_every_bundled_task_has_one_launch_wrapper():
+    """kNN_<task>.sh, numbered in the order the tasks were added (a new task takes the next free number, so the
+    wrappers people know keep their names)."""
     tasks = sorted(path.parent.name for path in (REPO / "kernels").glob("*/task.yaml"))
-    wrappers = sorted((REPO / "scripts" / "launch_kernels").glob("k[0-9][0-9]_*.sh"))
-    assert [w.name for w in wrappers] == [f"k{n:02d}_{task}.sh" for n, task in enumerate(tasks, 1)]
-    for wrapper, task in zip(wrappers, tasks):
+    wrappers = {w.name[4:-3]: w for w in (REPO / "scripts" / "launch_kernels").glob("k[0-9][0-9]_*.sh")}
+    assert sorted(wrappers) == tasks
+    numbers = [w.name[:3] for w in wrappers.values()]
+    assert len(set(numbers)) == len(numbers), sorted(numbers)
+    for task, wrapper in wrappers.items():
         assert os.access(wrapper, os.X_OK)
         assert f'launch.sh" {task} "$@"' in wrapper.read_text()
     assert os.access(REPO / "scripts" / "launch_kernels" / "launch.sh", os.X_OK)
@@ -114,10 +118,10 @@ def test_the_wrapper_launches_its_task(tmp_path):
     """The bundled task's own wrapper, run from this checkout, on a throwaway clone of it."""
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(REPO), str(clone))
-    tasks = sorted(path.parent.name for path in (clone / "kernels").glob("*/task.yaml"))
     wrapper = sorted((clone / "scripts" / "launch_kernels").glob("k01_*.sh"))[0]
+    task = wrapper.name[4:-3]
     env = {**os.environ, "PYTHONPATH": str(REPO / "src"), "KERNELPILOT_PYTHON": sys.executable,
            "KDA_WORKTREE_BASE": str(tmp_path / "trees"), "KDA_RUN_ID": "w1", "KDA_NO_CLAUDE": "1"}
     result = subprocess.run([str(wrapper)], env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "trees" / f"{tasks[0]}-w1" / ".humanize" / "kernel-agent" / "draft.md").is_file()
+    assert (tmp_path / "trees" / f"{task}-w1" / ".humanize" / "kernel-agent" / "draft.md").is_file()

@@ -13,6 +13,7 @@ MUTATION = "CUDA C++ extension (16-byte vectors, TPR threads per row, fp32 stati
 EVIDENCE = ["H200 run 20261123T132252Z-2701f8: triton_rows host cost 16-17 µs/call, SGLang 21-49 µs, bar 7-9 µs"]
 SOURCE = "written for this task"
 REQUIRES_CUDA = True
+ARCHES = ("h200",)  # _norm_rows_ext builds for sm_90 only (TORCH_CUDA_ARCH_LIST 9.0), so no B200 twin runs it
 
 _fallback = RowNorm(narrow_packed_tiles)
 _norm_rows = extension.norm_rows

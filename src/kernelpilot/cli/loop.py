@@ -86,9 +86,10 @@ def _cancel(args: argparse.Namespace) -> int:
 def _gate(args: argparse.Namespace) -> int:
     from kernelpilot.loop.gate import run_gate
     from kernelpilot.loop.machine import gate_inputs
+    from kernelpilot.loop.plan import workloads_file
 
     task, summary_path = gate_inputs(Path.cwd(), args.task, args.summary)
-    if not (task / "workloads.yaml").is_file():
+    if not workloads_file(task).is_file():
         raise KernelPilotError(f"{task}: not a task folder (no workloads.yaml); give --task")
     summary = summary_path.read_text(encoding="utf-8") if summary_path else None
     report = run_gate(task, summary, str(summary_path) if summary_path else "summary")

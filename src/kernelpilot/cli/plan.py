@@ -37,7 +37,9 @@ def _read(path: Path) -> str:
 
 
 def _task(path: Path | None) -> Path | None:
-    if path is not None and not (path / "workloads.yaml").is_file():
+    from kernelpilot.loop.plan import workloads_file
+
+    if path is not None and not workloads_file(path).is_file():
         raise KernelPilotError(f"{path}: not a task folder (no workloads.yaml)")
     return path
 

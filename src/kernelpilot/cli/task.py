@@ -15,6 +15,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     new.add_argument("--spec", required=True, help="YAML with the task.yaml fields plus `cases:` (the workload)")
     new.add_argument("--dir", default=None, help="parent folder (default: the current one)")
 
+    twin = add_verb(verbs, "twin", cmd_twin, "make a task's twin on another arch beside it (it shares K, R and W)",
+                    json_output=True)
+    twin.add_argument("task", help="the task folder to twin, e.g. kernels/h200_diffusion_norm_infer__multi_shape")
+    twin.add_argument("--arch", required=True, help="the twin's arch, e.g. b200")
+
     listing = add_verb(verbs, "list", cmd_list, "list tasks with arch, status and best geomean", json_output=True)
     listing.add_argument("root", nargs="?", default="kernels", help="folder holding task folders (default: kernels)")
 
@@ -92,6 +97,19 @@ def cmd_new(args) -> int:
     return 0
 
 
+def cmd_twin(args) -> int:
+    from kernelpilot.harness import scaffold
+
+    root = scaffold.new_twin(args.task, args.arch)
+    if args.json:
+        print_json({"task": root.name, "path": str(root)})
+    else:
+        console().print(f"[green]created[/] {root}", soft_wrap=True)
+        console().print(f"next: `kernelpilot task check {root} --interpret`, then on a {args.arch} GPU "
+                        f"`kernelpilot task run {root}`", soft_wrap=True)
+    return 0
+
+
 def cmd_list(args) -> int:
     from kernelpilot.harness import tasklist, views
 
@@ -102,12 +120,13 @@ def cmd_list(args) -> int:
 
 def cmd_validate(args) -> int:
     task = _load(args.task)
-    summary = {"task": task.name, "arch": task.arch, "ops": list(task.ops), "cases": len(task.cases),
-               "candidates": task.candidate_names(), "baselines": list(task.baselines)}
+    summary = {"task": task.name, "arch": task.arch, "twin_of": task.twin_of, "ops": list(task.ops),
+               "cases": len(task.cases), "candidates": task.candidate_names(), "baselines": list(task.baselines)}
     if args.json:
         print_json(summary)
     else:
-        console().print(f"[green]valid[/] {task.name}: {len(task.ops)} ops, {len(task.cases)} cases, "
+        twin = f" (the {task.arch} twin of {task.twin_of})" if task.twin_of else ""
+        console().print(f"[green]valid[/] {task.name}{twin}: {len(task.ops)} ops, {len(task.cases)} cases, "
                         f"{len(task.candidate_names())} candidates, {len(task.baselines)} baselines")
     return 0
 

@@ -62,11 +62,11 @@ def export_task(task_path: str | Path, package: Path | None = None) -> Exported:
     winners = _promoted(task, perf_map)
     if not winners:
         raise KernelPilotError(f"{task.name}: cannot export: no candidate won any shape bucket (nothing is promoted)")
-    check_signatures(task.path("candidates"), winners, {name: op.parameter_names for name, op in task.ops.items()})
+    check_signatures(task.candidate_folders, winners, {name: op.parameter_names for name, op in task.ops.items()})
     commit = _commit(task)
     manifest = _manifest(task, perf_map, domain, family, commit)
     family_dir = (package or default_package()) / domain / family
-    files = portable_sources(task.path("candidates"), sorted(winners))
+    files = portable_sources(task.candidate_folders, sorted(winners))
     files["__init__.py"] = _render("arch.py.j2", arch=task.arch, family=family, task=task.name, commit=commit,
                                    manifest_literal=_literal(manifest))
     files["dispatch.py"] = _render("dispatch.py.j2", arch=task.arch, family=family, run_id=perf_map["run_id"],
@@ -106,18 +106,20 @@ def _promoted(task: Task, perf_map: dict) -> dict[str, list[str]]:
 
 
 def _commit(task: Task) -> str:
-    """The last commit that touched the task folder, which must hold every exported input as committed."""
+    """The last commit that touched the task folder (or a twin's sibling, whose definition and candidates it uses),
+    which must hold every exported input as committed."""
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], cwd=task.root, capture_output=True, text=True)
 
     if git("rev-parse", "--show-toplevel").returncode != 0:
         raise KernelPilotError(f"{task.name}: cannot export: {task.root} is not in a git repository "
                                f"(KDA_COMMIT stamps the commit the export came from)")
-    dirty = git("status", "--porcelain", "--", *TASK_INPUTS).stdout.splitlines()
+    inputs = [str(folder / name) for folder in task.folders for name in TASK_INPUTS]
+    dirty = git("status", "--porcelain", "--", *inputs).stdout.splitlines()
     if dirty:
         raise KernelPilotError(f"{task.name}: cannot export: uncommitted changes ({dirty[0].strip()}"
                                f"{f' and {len(dirty) - 1} more' if len(dirty) > 1 else ''}); commit the task first")
-    commit = git("rev-list", "-1", "HEAD", "--", ".").stdout.strip()
+    commit = git("rev-list", "-1", "HEAD", "--", *map(str, task.folders)).stdout.strip()
     if not commit:
         raise KernelPilotError(f"{task.name}: cannot export: the task folder has no commit yet")
     return commit

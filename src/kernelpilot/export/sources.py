@@ -16,22 +16,28 @@ from kernelpilot.errors import KernelPilotError
 RUNTIME_MODULES = frozenset({"kernelpilot.launch"})
 
 
-def portable_sources(candidates_dir: Path, promoted: list[str]) -> dict[str, str]:
-    """file name -> source, for the promoted candidates and every `_helper` they import, imports made relative."""
+def portable_sources(candidate_folders: list[Path], promoted: list[str]) -> dict[str, str]:
+    """file name -> source, for the promoted candidates and every `_helper` they import, imports made relative.
+    Each file comes from the first folder that has it (a twin's own candidates/, then its sibling's)."""
     sources: dict[str, str] = {}
     queue = [f"{name}.py" for name in promoted]
     while queue:
         file_name = queue.pop()
         if file_name in sources:
             continue
-        path = candidates_dir / file_name
+        path = _first_with(candidate_folders, file_name)
         text = path.read_text(encoding="utf-8")
-        sources[file_name], helpers = _relative_imports(path, text, candidates_dir)
+        sources[file_name], helpers = _relative_imports(path, text, candidate_folders)
         queue += [f"{helper}.py" for helper in helpers]
     return dict(sorted(sources.items()))
 
 
-def _relative_imports(path: Path, text: str, candidates_dir: Path) -> tuple[str, list[str]]:
+def _first_with(folders: list[Path], file_name: str) -> Path:
+    paths = [folder / file_name for folder in folders]
+    return next((path for path in paths if path.is_file()), paths[0])
+
+
+def _relative_imports(path: Path, text: str, candidate_folders: list[Path]) -> tuple[str, list[str]]:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
@@ -46,7 +52,7 @@ def _relative_imports(path: Path, text: str, candidates_dir: Path) -> tuple[str,
             names = [alias.name for alias in node.names]
         else:
             continue
-        local = [n for n in names if (candidates_dir / f"{n}.py").is_file()]
+        local = [n for n in names if _first_with(candidate_folders, f"{n}.py").is_file()]
         for name in names:
             if name.split(".")[0] == "kernelpilot" and name not in RUNTIME_MODULES:
                 raise KernelPilotError(f"{path}:{node.lineno}: imports {name}, which kda_kernels does not carry "
@@ -69,10 +75,11 @@ def _relative_imports(path: Path, text: str, candidates_dir: Path) -> tuple[str,
     return "".join(lines), helpers
 
 
-def check_signatures(candidates_dir: Path, winners: dict[str, list[str]], parameters: dict[str, list[str]]) -> None:
+def check_signatures(candidate_folders: list[Path], winners: dict[str, list[str]],
+                     parameters: dict[str, list[str]]) -> None:
     """Each promoted candidate defines every op it won, with the op's parameters in order (so calls pass through)."""
     for name, ops in winners.items():
-        path = candidates_dir / f"{name}.py"
+        path = _first_with(candidate_folders, f"{name}.py")
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
         for op in ops:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import importlib.util
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +12,7 @@ from types import ModuleType
 from typing import Callable
 
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.harness.spec import Baseline, Task
+from kernelpilot.harness.spec import Baseline, Task, declared_constants
 
 @dataclass
 class Impl:
@@ -37,26 +37,16 @@ def load_module(path: Path, module_name: str) -> ModuleType:
 
 
 def reference_module(task: Task) -> ModuleType:
-    return load_module(task.path(task.data["reference"]["module"]), f"kernelpilot_task_{task.name}_reference")
+    return load_module(task.reference_path, f"kernelpilot_task_{task.name}_reference")
 
 
 def _declared_constants(task: Task, name: str) -> tuple[dict, str | None, str | None]:
     """The candidate's top-level literal constants and docstring, read without running it (and a parse error)."""
-    path = task.path("candidates", f"{name}.py")
+    path = task.candidate_path(name)
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        return declared_constants(path)
     except FileNotFoundError:
         raise KernelPilotError(f"{task.name}: no candidate named {name!r} (looked for {path})") from None
-    except SyntaxError as exc:
-        return {}, None, f"does not parse: {exc.msg} (line {exc.lineno})"
-    found = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                found[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                pass
-    return found, ast.get_docstring(tree), None
 
 
 def candidate_lineage(task: Task, name: str) -> dict:
@@ -86,14 +76,16 @@ def resolve(task: Task, name: str) -> Impl:
     if name in task.baselines:
         return _baseline(task, name)
     if name in task.candidate_names():
-        candidates = str(task.path("candidates"))
-        if candidates not in sys.path:  # candidates may share helper modules (`_name.py`) kept beside them
-            sys.path.insert(0, candidates)
-        module = load_module(task.path("candidates", f"{name}.py"), f"kernelpilot_task_{task.name}_cand_{name}")
+        # Candidates may share helper modules (`_name.py`) kept beside them; a twin's own helpers come first.
+        for folder in reversed(task.candidate_folders):
+            if str(folder) not in sys.path:
+                sys.path.insert(0, str(folder))
+        path = task.candidate_path(name)
+        module = load_module(path, f"kernelpilot_task_{task.name}_cand_{name}")
         functions = {op: getattr(module, op) for op in task.ops if callable(getattr(module, op, None))}
         if not functions:
             raise KernelPilotError(f"candidate {name} defines none of the task's ops ({', '.join(task.ops)})")
-        return Impl(name, "candidate", functions, {"file": f"candidates/{name}.py"})
+        return Impl(name, "candidate", functions, {"file": os.path.relpath(path, task.root)})
     raise KernelPilotError(f"{task.name}: no candidate or baseline named {name!r}")
 
 
@@ -120,13 +112,13 @@ def _baseline(task: Task, name: str) -> Impl:
 
 
 def _library_baseline(task: Task, baseline: Baseline) -> Impl:
-    """A library's kernel through the task folder's own wrapper (`functions`: op -> 'file.py:function')."""
+    """A library's kernel through the task's own wrapper (`functions`: op -> 'file.py:function')."""
     import torch
 
     functions, files = {}, {}
     for op, reference in baseline.functions.items():
         file, function = reference.split(":")
-        path = task.path(file)
+        path = task.definition_root / file  # a twin's wrappers are its sibling's
         module = load_module(path, f"kernelpilot_task_{task.name}_{path.stem}")
         if not callable(getattr(module, function, None)):
             raise KernelPilotError(f"baseline {baseline.name}: {file} defines no function {function!r}")

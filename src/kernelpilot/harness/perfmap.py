@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -167,9 +168,12 @@ def write(task: Task, perf_map: dict) -> list[Path]:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), keep_trailing_newline=True,
                                      undefined=jinja2.StrictUndefined)
     table = {op: dict(sorted(data["buckets"].items())) for op, data in perf_map["ops"].items()}
+    candidates = {name: os.path.relpath(task.candidate_path(name), task.root) for name in task.candidate_names()}
+    helper_folders = tuple(os.path.relpath(folder, task.root) for folder in task.candidate_folders)
     dispatch = environment.get_template("dispatch.py.j2").render(
         task=task.name, arch=task.arch, run_id=perf_map["run_id"], fallback=task.fallback,
-        candidates=repr(sorted(task.candidate_names())), table=repr(table), ops=list(task.ops.values()))
+        candidates=repr(candidates), helper_folders=repr(helper_folders), table=repr(table),
+        ops=list(task.ops.values()))
     decisions = environment.get_template("tuning-decisions.md.j2").render(task=task, perf_map=perf_map)
     written = [atomic_write_json(task.path("benchmarks", "performance-map.json"), perf_map),
                atomic_write_text(task.path("benchmarks", "dispatch.py"), dispatch),

@@ -99,12 +99,17 @@ def require_gpu_for(task: Task) -> None:
                                "(`kernelpilot task check --interpret` checks correctness on the CPU)")
     import torch
 
-    capability = torch.cuda.get_device_capability(0)
-    wanted = ARCH_CAPABILITY[task.arch]
-    if capability != wanted:
-        raise KernelPilotError(f"{task.name} targets {task.arch} (sm_{wanted[0]}{wanted[1]}) but this GPU, "
-                               f"{torch.cuda.get_device_name(0)}, is sm_{capability[0]}{capability[1]}: "
-                               f"refusing to produce numbers that would be mistaken for {task.arch} numbers")
+    refusal = wrong_arch_refusal(task, tuple(torch.cuda.get_device_capability(0)), torch.cuda.get_device_name(0))
+    if refusal:
+        raise KernelPilotError(refusal)
+
+
+def wrong_arch_refusal(task: Task, capability: tuple[int, int], gpu_name: str) -> str | None:
+    """Why this GPU must not time the task (it is not of the task's arch), or None when it may."""
+    if capability == ARCH_CAPABILITY[task.arch]:
+        return None
+    return (f"{task.name} targets {task.arch} ({task.sm}) but this GPU, {gpu_name}, is sm_{capability[0]}"
+            f"{capability[1]}: refusing to produce numbers that would be mistaken for {task.arch} numbers")
 
 
 @dataclass

@@ -1,19 +1,22 @@
-"""`task new`: a task folder as a fresh git repo; `task render`: prompt.md and interface.md from the task data."""
+"""`task new`: a task folder as a fresh git repo; `task twin`: a task's twin on another arch, beside it;
+`task render`: prompt.md and interface.md from the task data."""
 
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
 from kernelpilot import schemas
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_text, read_yaml
-from kernelpilot.harness.spec import Op, Task, load_task
+from kernelpilot.harness.spec import ARCH_CAPABILITY, Op, Task, load_task
 
 TEMPLATES = Path(__file__).parent / "templates"
 FOLDERS = ("candidates", "tests", "ledgers", "benchmarks", "profile")
+TWIN_FOLDERS = ("candidates", "ledgers", "benchmarks")  # a twin's own, besides tests/
 GITIGNORE = "__pycache__/\n*.pyc\n.humanize/\nprofile/**/*.ncu-rep\n"
 
 
@@ -40,18 +43,56 @@ def new_task(name: str, spec_path: Path, parent: Path) -> Path:
     task_data.setdefault("reference", {"module": "reference.py", "dtype": "float64"})
     schemas.validate(task_data, "task", str(spec_path))
     schemas.validate({"cases": spec["cases"]}, "workloads", str(spec_path))
-    root = parent / name
+
+    def fill(staging: Path) -> None:
+        _write_files(staging, task_data, spec["cases"])
+        render_docs(load_task(staging))
+        _git_init(staging)
+
+    return _create_atomically(parent / name, fill)
+
+
+def new_twin(sibling_path: str | Path, arch: str) -> Path:
+    """The sibling's twin on `arch`, beside it: its own task.yaml, candidates/, ledgers/, benchmarks/, test and docs;
+    everything else it reads from the sibling."""
+    sibling = load_task(sibling_path)
+    if sibling.twin_of:
+        raise KernelPilotError(f"{sibling.name} is itself a twin of {sibling.twin_of}: twin {sibling.twin_of} instead")
+    if arch not in ARCH_CAPABILITY:
+        raise KernelPilotError(f"unknown arch {arch!r} (known: {', '.join(sorted(ARCH_CAPABILITY))})")
+    if arch == sibling.arch:
+        raise KernelPilotError(f"{sibling.name} already targets {arch}: a twin runs a task on another arch")
+    prefix = f"{sibling.arch}_"
+    if not sibling.name.startswith(prefix) or sibling.root.name != sibling.name:
+        raise KernelPilotError(f"{sibling.root}: cannot name the twin: the task's folder and name must both read "
+                               f"{prefix}<rest>, e.g. h200_diffusion_norm_infer__multi_shape")
+    name = f"{arch}_{sibling.name[len(prefix):]}"
+    header = (f"# The {arch} twin of {sibling.name}:\n# K, R, W, baselines, cost and targets are read from "
+              f"../{sibling.name}/;\n# candidates/ here add to its candidates or override one of the same file name.\n")
+
+    def fill(staging: Path) -> None:
+        for folder in TWIN_FOLDERS:
+            (staging / folder).mkdir(parents=True)
+            (staging / folder / ".gitkeep").touch()
+        own = {"name": name, "arch": arch, "twin_of": sibling.name}
+        atomic_write_text(staging / "task.yaml", header + yaml.safe_dump(own, sort_keys=False))
+        atomic_write_text(staging / "tests" / "test_task.py", _environment().get_template("test_task.py.j2").render())
+        render_docs(load_task(staging))
+
+    return _create_atomically(sibling.root.parent / name, fill)
+
+
+def _create_atomically(root: Path, fill: Callable[[Path], None]) -> Path:
+    """Fill a staging folder beside `root`, then rename it into place: an error leaves nothing behind."""
     if root.exists():
         raise KernelPilotError(f"{root} already exists")
-    parent.mkdir(parents=True, exist_ok=True)
-    staging = parent / f".{name}.partial"
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staging = root.parent / f".{root.name}.partial"
     if staging.exists():
         raise KernelPilotError(f"{staging} is left from an interrupted run: remove it and try again")
     try:
-        _write_files(staging, task_data, spec["cases"])
-        task = load_task(staging)
-        render_docs(task)
-        _git_init(staging)
+        staging.mkdir()
+        fill(staging)
         staging.rename(root)
     except BaseException:
         subprocess.run(["rm", "-rf", str(staging)], check=False)

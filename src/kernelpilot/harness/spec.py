@@ -1,4 +1,9 @@
-"""Loading a task folder (task.yaml + workloads.yaml) into checked, typed objects."""
+"""Loading a task folder (task.yaml + workloads.yaml) into checked, typed objects.
+
+A twin is a task folder whose task.yaml names a sibling folder beside it (`twin_of`) and its own arch: it shares
+the sibling's K, R, W, baselines, cost and targets, keeps its own ledgers, benchmarks and rendered docs, and sees
+the sibling's candidates beside its own (a file of its own overrides the sibling's of the same name).
+"""
 
 from __future__ import annotations
 
@@ -92,6 +97,7 @@ class Task:
     ops: dict[str, Op]
     cases: list[Case]
     baselines: dict[str, Baseline]
+    sibling: Path | None = None  # a twin's sibling: where its K, R, W and inherited candidates live
 
     @property
     def name(self) -> str:
@@ -105,6 +111,29 @@ class Task:
     @property
     def arch(self) -> str:
         return self.data["arch"]
+
+    @property
+    def sm(self) -> str:
+        major, minor = ARCH_CAPABILITY[self.arch]
+        return f"sm_{major}{minor}"
+
+    @property
+    def twin_of(self) -> str | None:
+        return self.sibling.name if self.sibling else None
+
+    @property
+    def definition_root(self) -> Path:
+        """The folder holding workloads.yaml and the reference: a twin's sibling, else the task folder itself."""
+        return self.sibling or self.root
+
+    @property
+    def folders(self) -> list[Path]:
+        """Every folder the task reads: its own, then a twin's sibling."""
+        return [self.root, *([self.sibling] if self.sibling else [])]
+
+    @property
+    def reference_path(self) -> Path:
+        return self.definition_root / self.data["reference"]["module"]
 
     @property
     def correctness(self) -> dict:
@@ -140,9 +169,22 @@ class Task:
             chosen = [c for c in chosen if c.id in ids]
         return chosen
 
+    @property
+    def candidate_folders(self) -> list[Path]:
+        """Where candidate modules and their helpers are looked up, the first folder that has a file winning."""
+        return [folder / "candidates" for folder in self.folders]
+
+    def candidate_path(self, name: str) -> Path:
+        """The candidate's module (or a `_helper`'s): a twin's own file where it has one, else its sibling's."""
+        paths = [folder / f"{name}.py" for folder in self.candidate_folders]
+        return next((path for path in paths if path.is_file()), paths[0])
+
     def candidate_names(self) -> list[str]:
-        folder = self.root / "candidates"
-        return sorted(p.stem for p in folder.glob("*.py") if not p.name.startswith("_"))
+        """Every candidate module but those that declare ARCHES without this task's arch (built for another chip)."""
+        names = {path.stem for folder in self.candidate_folders for path in folder.glob("*.py")
+                 if not path.name.startswith("_")}
+        return sorted(name for name in names
+                      if self.arch in declared_constants(self.candidate_path(name))[0].get("ARCHES", [self.arch]))
 
     def path(self, *parts: str) -> Path:
         return self.root.joinpath(*parts)
@@ -159,10 +201,13 @@ def find_task_root(path: str | Path) -> Path:
 
 def load_task(path: str | Path) -> Task:
     root = find_task_root(path)
-    data = read_yaml(root / "task.yaml")
-    schemas.validate(data, "task", str(root / "task.yaml"))
-    workloads = read_yaml(root / "workloads.yaml")
-    schemas.validate(workloads, "workloads", str(root / "workloads.yaml"))
+    data = _read_task_yaml(root)
+    sibling = None
+    if "twin_of" in data:
+        sibling, data = _twin_definition(root, data)
+    workloads_path = (sibling or root) / "workloads.yaml"
+    workloads = read_yaml(workloads_path)
+    schemas.validate(workloads, "workloads", str(workloads_path))
     ops = {o["name"]: Op(name=o["name"], signature=o["signature"], returns=o["returns"], doc=o.get("doc", ""),
                          inplace=tuple(o.get("inplace", ())), out_arg=o.get("out_arg"),
                          sglang_entry=o.get("sglang_entry"), correctness_mode=o.get("correctness_mode"))
@@ -172,13 +217,34 @@ def load_task(path: str | Path) -> Task:
                  for b in data["baselines"]}
     cases = [Case(id=c["id"], op=c["op"], args=c["args"], source=c["source"], weight=c.get("weight", 1.0),
                   interpret=c.get("interpret", False)) for c in workloads["cases"]]
-    task = Task(root=root, data=data, ops=ops, cases=cases, baselines=baselines)
+    task = Task(root=root, data=data, ops=ops, cases=cases, baselines=baselines, sibling=sibling)
     _cross_check(task)
     return task
 
 
+def _read_task_yaml(root: Path) -> dict:
+    data = read_yaml(root / "task.yaml")
+    schemas.validate(data, "task", str(root / "task.yaml"))
+    return data
+
+
+def _twin_definition(root: Path, own: dict) -> tuple[Path, dict]:
+    """The twin's sibling folder, and the sibling's task data with the twin's own fields over it."""
+    where = root / "task.yaml"
+    sibling = root.parent / own["twin_of"]
+    if not (sibling / "task.yaml").is_file():
+        raise KernelPilotError(f"{where}: twin_of names {own['twin_of']!r}, but {sibling} is not a task folder")
+    shared = _read_task_yaml(sibling)
+    if "twin_of" in shared:
+        raise KernelPilotError(f"{where}: twin_of names {own['twin_of']!r}, itself a twin of {shared['twin_of']!r}; "
+                               f"name the task that holds the definition")
+    if shared["arch"] == own["arch"]:
+        raise KernelPilotError(f"{where}: a twin runs {own['twin_of']} on another arch, but both are {own['arch']}")
+    return sibling, {**shared, **{key: value for key, value in own.items() if key != "twin_of"}}
+
+
 def _cross_check(task: Task) -> None:
-    where = task.root / "workloads.yaml"
+    where = task.definition_root / "workloads.yaml"
     seen: set[str] = set()
     for case in task.cases:
         if case.id in seen:
@@ -194,24 +260,25 @@ def _cross_check(task: Task) -> None:
             if "strides" in spec and len(spec["strides"]) != len(spec["shape"]):
                 raise KernelPilotError(f"{where}: case {case.id!r} arg {name!r} has {len(spec['strides'])} strides "
                                        f"for {len(spec['shape'])} dims")
-    if not (task.root / task.data["reference"]["module"]).is_file():
-        raise KernelPilotError(f"{task.root}: reference module {task.data['reference']['module']} is missing")
+    defined_in = task.definition_root / "task.yaml"
+    if not task.reference_path.is_file():
+        raise KernelPilotError(f"{task.reference_path}: the reference module is missing")
     for op_name, cost in task.data["cost"].items():
         if op_name not in task.ops:
-            raise KernelPilotError(f"{task.root / 'task.yaml'}: cost names op {op_name!r}, which is not defined")
+            raise KernelPilotError(f"{defined_in}: cost names op {op_name!r}, which is not defined")
         if cost.get("flops") and cost["flops"] not in _reference_functions(task):
-            raise KernelPilotError(f"{task.root / 'task.yaml'}: cost of {op_name!r} counts FLOPs with "
-                                   f"{cost['flops']!r}, which {task.data['reference']['module']} does not define")
+            raise KernelPilotError(f"{defined_in}: cost of {op_name!r} counts FLOPs with {cost['flops']!r}, "
+                                   f"which {task.reference_path.name} does not define")
     for baseline in task.baselines.values():
         if baseline.kind == "library":
             _check_library_baseline(task, baseline)
     if task.data.get("fallback") and task.data["fallback"] not in task.baselines:
-        raise KernelPilotError(f"{task.root / 'task.yaml'}: fallback {task.data['fallback']!r} is not a baseline")
+        raise KernelPilotError(f"{defined_in}: fallback {task.data['fallback']!r} is not a baseline")
 
 
 def _reference_functions(task: Task) -> set[str]:
     """Names of the reference module's top-level functions, read without importing it (no torch needed)."""
-    path = task.path(task.data["reference"]["module"])
+    path = task.reference_path
     try:
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     except SyntaxError as exc:
@@ -219,14 +286,31 @@ def _reference_functions(task: Task) -> set[str]:
     return {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
 
 
+def declared_constants(path: Path) -> tuple[dict, str | None, str | None]:
+    """A module's top-level literal constants and docstring, read without running it (and why it does not parse).
+    Raises FileNotFoundError for a missing file."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        return {}, None, f"does not parse: {exc.msg} (line {exc.lineno})"
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                found[node.targets[0].id] = ast.literal_eval(node.value)
+            except ValueError:
+                pass
+    return found, ast.get_docstring(tree), None
+
+
 def _check_library_baseline(task: Task, baseline: Baseline) -> None:
-    where = task.root / "task.yaml"
+    where = task.definition_root / "task.yaml"
     if not baseline.functions:
         raise KernelPilotError(f"{where}: library baseline {baseline.name!r} names no `functions` (op -> 'file.py:fn')")
     for op, reference in baseline.functions.items():
         if op not in task.ops:
             raise KernelPilotError(f"{where}: baseline {baseline.name!r} names op {op!r}, which is not defined")
-        if not (task.root / reference.split(":")[0]).is_file():
+        if not (task.definition_root / reference.split(":")[0]).is_file():
             raise KernelPilotError(f"{where}: baseline {baseline.name!r} calls {reference}, but the task folder has "
                                    f"no {reference.split(':')[0]}")
 

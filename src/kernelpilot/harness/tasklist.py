@@ -1,4 +1,6 @@
-"""One line per task folder: arch, status (baseline only / candidate correct / promoted) and best geomean."""
+"""One line per task folder: arch, status (baseline only / candidate correct / promoted) and best geomean.
+
+A twin's status and geomean come from its own ledgers and benchmarks only: its sibling's numbers are another chip's."""
 
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ def summarize(root: Path) -> list[dict]:
     rows = []
     for folder in sorted(p for p in root.iterdir() if (p / "task.yaml").is_file()):
         task = load_task(folder)
-        rows.append({"task": task.name, "arch": task.arch, "status": _status(task), "cases": len(task.cases),
-                     "best_geomean_device": _best_geomean(task)})
+        rows.append({"task": task.name, "arch": task.arch, "twin_of": task.twin_of, "status": _status(task),
+                     "cases": len(task.cases), "best_geomean_device": _best_geomean(task)})
     return rows
 
 

@@ -20,9 +20,10 @@ def interpreter_check_test(task_root: Path):
 
     @pytest.mark.parametrize("candidate", names or [pytest.param(None, marks=pytest.mark.skip("no candidate yet"))])
     def test_candidate_is_correct_under_the_interpreter(candidate, tmp_path):
-        scratch = tmp_path / task.root.name
-        shutil.copytree(task.root, scratch, ignore=shutil.ignore_patterns("ledgers", "benchmarks", "__pycache__"))
-        outcome = runner.check(load_task(scratch), [candidate], interpret=True)
+        for folder in task.folders:  # a twin's sibling too, beside it as twin_of expects
+            shutil.copytree(folder, tmp_path / folder.name,
+                            ignore=shutil.ignore_patterns("ledgers", "benchmarks", "__pycache__"))
+        outcome = runner.check(load_task(tmp_path / task.root.name), [candidate], interpret=True)
         assert [a["status"] for a in outcome.attempts] == ["correct"], outcome.attempts[0]["correctness"]
 
     return test_candidate_is_correct_under_the_interpreter

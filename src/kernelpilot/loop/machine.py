@@ -100,7 +100,7 @@ class Loop:
 
 def start_loop(plan_file: Path, cwd: Path, flags: dict, session_id: str | None, task: Path | None) -> tuple[Loop, str]:
     from kernelpilot.loop.gate import hardware_deferrals, visible_gpus
-    from kernelpilot.loop.plan import parse_plan, parse_task_table, plan_problems, plan_task_dir
+    from kernelpilot.loop.plan import parse_plan, parse_task_table, plan_problems, plan_task_dir, workloads_file
 
     project = git.toplevel(cwd).resolve()
     base_commit = git.head_commit(project)
@@ -125,7 +125,7 @@ def start_loop(plan_file: Path, cwd: Path, flags: dict, session_id: str | None, 
     task_dir = task or (Path(plan_task_dir(plan_text)) if plan_task_dir(plan_text) else None)
     if task_dir is not None:
         task_dir = (project / task_dir).resolve() if not task_dir.is_absolute() else task_dir.resolve()
-        if not (task_dir / "workloads.yaml").is_file():
+        if not workloads_file(task_dir).is_file():
             raise KernelPilotError(f"{task_dir}: not a task folder (no workloads.yaml)")
     problems = plan_problems(plan_text, task_dir)
     if problems:

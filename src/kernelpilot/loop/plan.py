@@ -148,7 +148,7 @@ def plan_problems(text: str, task_dir: Path | None = None) -> list[str]:
     if "tasks" in plan.sections:
         problems += _task_problems(plan.sections["tasks"], {c.number for c in criteria})
     if task_dir is not None:
-        problems += [f"acceptance criteria never name W case '{case}' of op '{op}' (from {task_dir}/workloads.yaml)"
+        problems += [f"acceptance criteria never name W case '{case}' of op '{op}' (from {workloads_file(task_dir)})"
                      for op, case in missing_cases(plan.sections.get("acceptance", ""), task_dir)]
     return problems
 
@@ -204,16 +204,25 @@ def _task_problems(body: str, criteria: set[int]) -> list[str]:
     return problems
 
 
+def workloads_file(task_dir: Path) -> Path:
+    """The task's workloads.yaml: its own, or a twin's sibling's (task.yaml `twin_of` names the folder beside it).
+    Read here as plain YAML because the loop runs without the harness (see gate.py)."""
+    spec = read_yaml(task_dir / "task.yaml") if (task_dir / "task.yaml").is_file() else None
+    sibling = spec.get("twin_of") if isinstance(spec, dict) else None
+    return (task_dir.parent / sibling if sibling else task_dir) / "workloads.yaml"
+
+
 def workload_cases(task_dir: Path) -> list[tuple[str, str]]:
     """(op, case id) for every case of the task's W, in file order."""
-    data = read_yaml(task_dir / "workloads.yaml")
+    path = workloads_file(task_dir)
+    data = read_yaml(path)
     cases = data.get("cases") if isinstance(data, dict) else None
     if not isinstance(cases, list):
-        raise KernelPilotError(f"{task_dir / 'workloads.yaml'}: expected a 'cases:' list")
+        raise KernelPilotError(f"{path}: expected a 'cases:' list")
     result = []
     for index, case in enumerate(cases):
         if not isinstance(case, dict) or not isinstance(case.get("id"), str) or not isinstance(case.get("op"), str):
-            raise KernelPilotError(f"{task_dir / 'workloads.yaml'}: case {index + 1} needs a string 'id' and 'op'")
+            raise KernelPilotError(f"{path}: case {index + 1} needs a string 'id' and 'op'")
         result.append((case["op"], case["id"]))
     return result
 
