@@ -12,7 +12,8 @@ GENERATED_FROM_RUN = "20261123T151941Z-075164"
 TASK = "h200_diffusion_norm_scale_shift__multi_shape"
 ARCH = "h200"
 FALLBACK = "torch_eager"
-CANDIDATES = ['triton_one_row', 'triton_two_rows']
+CANDIDATES = {'triton_one_row': 'candidates/triton_one_row.py', 'triton_two_rows': 'candidates/triton_two_rows.py'}  # name -> its module, from the task folder (a twin's may be its sibling's)
+HELPER_FOLDERS = ('candidates',)  # where candidates import their `_helpers` from, the first one winning
 TABLE = {'fused_norm_scale_shift': {'bfloat16:1536:r7:': 'torch_eager', 'bfloat16:256:r3:': 'torch_eager', 'bfloat16:256:r4:': 'torch_eager', 'bfloat16:3072:r13:': 'triton_one_row', 'bfloat16:3072:r14:': 'torch_eager', 'bfloat16:3072:r15:': 'torch_compile', 'bfloat16:3072:r5:': 'torch_eager', 'bfloat16:3072:r6:': 'torch_eager', 'bfloat16:3072:r8:': 'torch_eager', 'bfloat16:5120:r14:': 'torch_compile', 'bfloat16:5120:r16:': 'torch_eager', 'bfloat16:5120:r17:': 'torch_compile', 'bfloat16:5120:r18:': 'triton_two_rows', 'bfloat16:512:r3:': 'torch_eager', 'float16:256:r3:': 'torch_eager'}, 'fused_scale_residual_norm_scale_shift': {'bfloat16:1536:r7:': 'torch_eager', 'bfloat16:256:r3:': 'torch_eager', 'bfloat16:256:r4:': 'torch_eager', 'bfloat16:3072:r13:': 'torch_eager', 'bfloat16:3072:r14:': 'triton_one_row', 'bfloat16:3072:r15:': 'torch_compile', 'bfloat16:3072:r5:': 'torch_eager', 'bfloat16:3072:r6:': 'torch_eager', 'bfloat16:3072:r8:': 'torch_compile', 'bfloat16:5120:r16:': 'torch_compile', 'bfloat16:512:r2:': 'torch_eager'}}
 TASK_ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,12 +41,13 @@ _resolved = {}
 
 def _load(op, name):
     if name in CANDIDATES:
-        if str(TASK_ROOT / "candidates") not in sys.path:
-            sys.path.insert(0, str(TASK_ROOT / "candidates"))
+        for folder in reversed(HELPER_FOLDERS):
+            if str((TASK_ROOT / folder).resolve()) not in sys.path:
+                sys.path.insert(0, str((TASK_ROOT / folder).resolve()))
         module_name = f"kernelpilot_dispatch_{TASK}_{name}"
         module = sys.modules.get(module_name)
         if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / "candidates" / f"{name}.py")
+            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / CANDIDATES[name])
             module = importlib.util.module_from_spec(spec)
             sys.modules[module_name] = module
             spec.loader.exec_module(module)

@@ -30,7 +30,7 @@ def section(task: Task, perf_map: dict, calibration_rows: list[dict]) -> str:
               f"{_x(summary['geomean_speedup_device'])} (host cost {_x(summary['geomean_speedup_host'])}, "
               f"do_bench {_x(summary['geomean_speedup_dobench'])}); {summary['cases_meeting_target']}/"
               f"{summary['cases']} cases meet the device target and {summary.get('cases_meeting_host_target', 0)}/"
-              f"{summary['cases']} the host target.", "",
+              f"{summary['cases']} the host target{partial_note(summary)}.", "",
               "| case | winner | device µs | best target baseline µs | speedup | target µs | met | host µs | its host µs "
               "| do_bench µs | % copy ceiling |" + (" TFLOP/s | % matmul ceiling |" if matmul else ""),
               "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if matmul else "")]
@@ -48,6 +48,12 @@ def section(task: Task, perf_map: dict, calibration_rows: list[dict]) -> str:
                                       if matmul else [])]) + " |")
     lines += ["", f"![{task.name}](img/{task.name}.png)", f"<!-- task:{task.name}:end -->"]
     return "\n".join(lines) + "\n"
+
+
+def partial_note(summary: dict) -> str:
+    """Says when the run timed only some of W's cases (a narrowed `task run --case ...`)."""
+    return (f" ({summary['cases']} of the workload's {summary['workload_cases']} cases timed in this run)"
+            if summary["cases"] < summary["workload_cases"] else "")
 
 
 def _percent(fraction) -> str:

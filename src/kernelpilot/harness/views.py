@@ -5,6 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from kernelpilot.harness import report
 from kernelpilot.harness.spec import Task
 
 
@@ -97,7 +98,8 @@ def map_table(console, task: Task, perf_map: dict) -> None:
     console.print(f"geomean speedup over the best target baseline: device {_x(summary['geomean_speedup_device'])}, "
                   f"host {_x(summary['geomean_speedup_host'])}, do_bench {_x(summary['geomean_speedup_dobench'])}; "
                   f"{summary['cases_meeting_target']}/{summary['cases']} cases meet the device target, "
-                  f"{summary.get('cases_meeting_host_target', 0)}/{summary['cases']} the host target")
+                  f"{summary.get('cases_meeting_host_target', 0)}/{summary['cases']} the host target"
+                  f"{report.partial_note(summary)}")
 
 
 def _mark(value) -> str:
