@@ -56,7 +56,7 @@ def test_rows_carry_the_flop_rate_and_the_compute_floor_sets_the_target():
 def test_the_report_states_the_matmul_ceiling_and_each_winners_share_of_it(tmp_path):
     perf_map = {"run_id": "run", "env": {**ENV, "commit": "abc"}, "ops": {"attention": {"cases": []}},
                 "summary": {"geomean_speedup_device": 0.95, "geomean_speedup_host": 1.0, "geomean_speedup_dobench": 0.95,
-                            "cases_meeting_target": 0, "cases": 0}}
+                            "cases_meeting_target": 0, "cases": 0, "workload_cases": 0}}
     ceilings = [{"impl": "copy_ceiling", "gbps": "4055.0"}, {"impl": "matmul_ceiling", "tflops": "752.4"}]
     text = report.section(load_task(MHA), perf_map, ceilings)
     assert "Matmul ceiling measured in the same run" in text and "752 TFLOP/s" in text
