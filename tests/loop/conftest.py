@@ -152,4 +152,4 @@ def stop(cwd: Path, session: str = "s1", shape: str = "claude", **extra) -> dict
 @pytest.fixture
 def kit() -> SimpleNamespace:
     """The helpers above, for test modules (importlib mode cannot import this conftest by name)."""
-    return SimpleNamespace(git=git, kp=kp, stop=stop, plan=PLAN)
+    return SimpleNamespace(git=git, kp=kp, stop=stop, plan=PLAN, entry=KP)

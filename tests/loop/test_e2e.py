@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
-
-RESULTS_HEADER = ("run_id,timestamp,task,op,case,impl,impl_kind,correct,device_us_p50,device_us_p10,device_us_p90,"
-                  "host_us_p50,host_us_p10,host_us_p90,dobench_us_p50,bytes,gbps,copy_fraction,speedup_device,"
-                  "speedup_host,speedup_dobench,target_us,meets_target,gpu,sm_count,driver,cuda,torch,triton,"
-                  "sm_clock_mhz,mem_clock_mhz,commit")
+from kernelpilot.harness.ledgers import RESULT_COLUMNS
 
 
 def start(kit, project: Path, reviewer_argv: list[str], *extra: str, session: str = "s1") -> dict:
@@ -37,11 +35,17 @@ def write_task(project: Path, speedup: str) -> Path:
     task = project / "task"
     (task / "benchmarks").mkdir(parents=True)
     (task / "workloads.yaml").write_text("cases:\n  - {id: c1, op: norm}\n")
-    env = "H100,132,550.54,12.4,2.11,3.6,1980,2619,abc123"
-    (task / "benchmarks" / "results.csv").write_text(
-        RESULTS_HEADER + "\n"
-        f"r1,2025-01-01T00:00:00,task,norm,c1,triton_v1,candidate,True,10,9,11,5,4,6,10,1000,3000,0.7,"
-        f"{speedup},1.1,1.1,12,True,{env}\n")
+    row = {"run_id": "r1", "timestamp": "2025-01-01T00:00:00", "task": "task", "op": "norm", "case": "c1",
+           "impl": "triton_v1", "impl_kind": "candidate", "correct": "True", "device_us_p50": 10, "device_us_p10": 9,
+           "device_us_p90": 11, "host_us_p50": 5, "host_us_p10": 4, "host_us_p90": 6, "dobench_us_p50": 10,
+           "bytes": 1000, "gbps": 3000, "copy_fraction": 0.7, "speedup_device": speedup, "speedup_host": 1.1,
+           "speedup_dobench": 1.1, "target_us": 12, "meets_target": "True", "gpu": "H100", "sm_count": 132,
+           "driver": "550.54", "cuda": "12.4", "torch": "2.11", "triton": "3.6", "sm_clock_mhz": 1980,
+           "mem_clock_mhz": 2619, "commit": "abc123"}
+    with open(task / "benchmarks" / "results.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(row)
     return task
 
 
@@ -252,3 +256,19 @@ def test_start_preconditions(kit, project, reviewer, tmp_path):
     bad = kit.kp("loop", "start", "bad.md", cwd=project)
     assert bad.returncode == 2 and "missing section" in bad.stderr
     assert not (project / ".humanize" / "rlcr" / "active.json").exists()
+
+
+def test_status_watch_follows_the_loop_until_it_ends(kit, project, reviewer):
+    argv, *_ = reviewer
+    start(kit, project, argv)
+    watcher = subprocess.Popen([str(kit.entry), "loop", "status", "--watch"], cwd=project, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(3)  # past one refresh: a watcher of an active loop is still running
+        assert watcher.poll() is None
+        assert kit.kp("loop", "cancel", cwd=project).returncode == 0
+        out, err = watcher.communicate(timeout=15)
+    finally:
+        watcher.kill()
+    assert watcher.returncode == 0 and err == ""
+    assert "round 0" in out and "cancel" in out

@@ -10,17 +10,15 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-RESULTS_HEADER = (
-    "run_id,timestamp,task,op,case,impl,impl_kind,correct,device_us_p50,device_us_p10,device_us_p90,host_us_p50,"
-    "host_us_p10,host_us_p90,dobench_us_p50,bytes,gbps,copy_fraction,speedup_device,speedup_host,speedup_dobench,"
-    "target_us,meets_target,gpu,sm_count,driver,cuda,torch,triton,sm_clock_mhz,mem_clock_mhz,commit"
-).split(",")
+from kernelpilot.harness.ledgers import RESULT_COLUMNS
+
+RESULTS_HEADER = list(RESULT_COLUMNS)
 ENV_COLUMNS = RESULTS_HEADER[RESULTS_HEADER.index("gpu"):]
 # claim kind -> the results.csv columns that can back it
 COLUMNS = {
     "speedup": ("speedup_device", "speedup_host", "speedup_dobench"),
     "bandwidth": ("gbps",),
-    "ceiling fraction": ("copy_fraction",),
+    "ceiling fraction": ("copy_fraction", "compute_fraction"),
 }
 GEOMEANS = ("geomean_speedup_device", "geomean_speedup_host", "geomean_speedup_dobench")
 
