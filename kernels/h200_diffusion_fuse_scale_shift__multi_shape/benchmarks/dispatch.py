@@ -3,86 +3,32 @@
 Do not edit: regenerate it with `kernelpilot task map`. Why each bucket picks what it picks: tuning-decisions.md.
 """
 
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
+
+from kernelpilot.harness.dispatching import TaskDispatch
 
 GENERATED_FROM_RUN = "20261123T135811Z-f6a345"
 TASK = "h200_diffusion_fuse_scale_shift__multi_shape"
 ARCH = "h200"
-FALLBACK = "torch_eager"
-CANDIDATES = ['triton_rows']
 TABLE = {'fuse_scale_shift_kernel': {'bfloat16:3072:r13:': 'torch_compile', 'bfloat16:3072:r14:': 'torch_compile', 'bfloat16:3072:r15:': 'sglang_0_5_23', 'bfloat16:3072:r5:': 'torch_compile', 'bfloat16:3072:r6:': 'torch_compile', 'bfloat16:3072:r8:': 'torch_compile', 'bfloat16:5120:r16:': 'torch_compile', 'bfloat16:80:r6:': 'sglang_0_5_23', 'bfloat16:96:r5:': 'sglang_0_5_23', 'float16:96:r4:': 'triton_rows', 'float32:64:r5:': 'sglang_0_5_23'}, 'fuse_layernorm_scale_shift_gate_select01_kernel': {'bfloat16:3072:r14:': 'sglang_0_5_23', 'bfloat16:96:r5:': 'torch_compile'}, 'fuse_residual_layernorm_scale_shift_gate_select01_kernel': {'bfloat16:3072:r14:': 'triton_rows', 'float16:160:r4:': 'torch_compile'}}
-TASK_ROOT = Path(__file__).resolve().parent.parent
-
-
-def bucket_key(values):
-    """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
-    first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    last = first.shape[-1] if len(first.shape) else 1
-    rows = first.numel() // last if last else 0
-    flags = "".join("1" if v else "0" for v in values.values() if isinstance(v, bool))
-    return f"{str(first.dtype).replace('torch.', '')}:{last}:r{rows.bit_length()}:{flags}"
-
-
-def nearest_bucket(table, key):
-    """The bucket of the same dtype, last dim and flags whose row count is closest; None when there is none."""
-    dtype, last, rows, flags = key.split(":")
-    same = [k for k in table if k.split(":")[0] == dtype and k.split(":")[1] == last and k.split(":")[3] == flags]
-    if not same:
-        return None
-    return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
-
-
-_resolved = {}
-
-
-def _load(op, name):
-    if name in CANDIDATES:
-        if str(TASK_ROOT / "candidates") not in sys.path:
-            sys.path.insert(0, str(TASK_ROOT / "candidates"))
-        module_name = f"kernelpilot_dispatch_{TASK}_{name}"
-        module = sys.modules.get(module_name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / "candidates" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        return getattr(module, op)
-    from kernelpilot.harness import impls, spec as task_spec
-
-    return impls.resolve(task_spec.load_task(TASK_ROOT), name).functions[op]
-
-
-def _implementation(op, values):
-    key = bucket_key(values)
-    name = TABLE[op].get(key) or TABLE[op].get(nearest_bucket(TABLE[op], key)) or FALLBACK
-    found = _resolved.get((op, name))
-    if found is None:
-        function = _load(op, name)
-        try:
-            parameters = inspect.signature(function).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        found = _resolved[(op, name)] = (function, frozenset(parameters))
-    return found
-
+DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
+                        candidates={'triton_rows': 'candidates/triton_rows.py'},  # a twin's may be its sibling's files
+                        helper_folders=('candidates',), fallback="torch_eager")
 
 
 def fuse_scale_shift_kernel(x, scale, shift, scale_constant=1.0, block_l=128, block_c=128):
     values = {"x": x, "scale": scale, "shift": shift, "scale_constant": scale_constant, "block_l": block_l, "block_c": block_c}
-    function, accepted = _implementation("fuse_scale_shift_kernel", values)
+    function, accepted = DISPATCH.implementation("fuse_scale_shift_kernel", values)
     return function(**values)
 
 
 def fuse_layernorm_scale_shift_gate_select01_kernel(x, weight, bias, scale0, shift0, gate0, scale1, shift1, gate1, index, eps):
     values = {"x": x, "weight": weight, "bias": bias, "scale0": scale0, "shift0": shift0, "gate0": gate0, "scale1": scale1, "shift1": shift1, "gate1": gate1, "index": index, "eps": eps}
-    function, accepted = _implementation("fuse_layernorm_scale_shift_gate_select01_kernel", values)
+    function, accepted = DISPATCH.implementation("fuse_layernorm_scale_shift_gate_select01_kernel", values)
     return function(**values)
 
 
 def fuse_residual_layernorm_scale_shift_gate_select01_kernel(x, residual, residual_gate, weight, bias, scale0, shift0, gate0, scale1, shift1, gate1, index, eps):
     values = {"x": x, "residual": residual, "residual_gate": residual_gate, "weight": weight, "bias": bias, "scale0": scale0, "shift0": shift0, "gate0": gate0, "scale1": scale1, "shift1": shift1, "gate1": gate1, "index": index, "eps": eps}
-    function, accepted = _implementation("fuse_residual_layernorm_scale_shift_gate_select01_kernel", values)
+    function, accepted = DISPATCH.implementation("fuse_residual_layernorm_scale_shift_gate_select01_kernel", values)
     return function(**values)

@@ -3,76 +3,22 @@
 Do not edit: regenerate it with `kernelpilot task map`. Why each bucket picks what it picks: tuning-decisions.md.
 """
 
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
+
+from kernelpilot.harness.dispatching import TaskDispatch
 
 GENERATED_FROM_RUN = "20261123T144933Z-b5ce15"
 TASK = "h200_diffusion_norm_infer__multi_shape"
 ARCH = "h200"
-FALLBACK = "torch_eager"
-CANDIDATES = ['cuda_rows', 'triton_rows', 'triton_rows_pair']
 TABLE = {'norm_infer': {'bfloat16:256:r5:1': 'torch_compile', 'bfloat16:3072:r13:0': 'triton_rows', 'bfloat16:3072:r15:0': 'triton_rows', 'bfloat16:5120:r17:0': 'triton_rows_pair', 'float16:128:r5:0': 'triton_rows_pair', 'float32:200:r6:0': 'torch_compile', 'float32:5120:r14:0': 'torch_compile'}, 'triton_one_pass_rms_norm': {'bfloat16:128:r11:': 'triton_rows', 'bfloat16:128:r13:': 'triton_rows', 'bfloat16:128:r15:': 'triton_rows', 'bfloat16:128:r20:': 'triton_rows_pair', 'bfloat16:128:r6:': 'triton_rows', 'float32:64:r3:': 'triton_rows_pair'}}
-TASK_ROOT = Path(__file__).resolve().parent.parent
-
-
-def bucket_key(values):
-    """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
-    first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    last = first.shape[-1] if len(first.shape) else 1
-    rows = first.numel() // last if last else 0
-    flags = "".join("1" if v else "0" for v in values.values() if isinstance(v, bool))
-    return f"{str(first.dtype).replace('torch.', '')}:{last}:r{rows.bit_length()}:{flags}"
-
-
-def nearest_bucket(table, key):
-    """The bucket of the same dtype, last dim and flags whose row count is closest; None when there is none."""
-    dtype, last, rows, flags = key.split(":")
-    same = [k for k in table if k.split(":")[0] == dtype and k.split(":")[1] == last and k.split(":")[3] == flags]
-    if not same:
-        return None
-    return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
-
-
-_resolved = {}
-
-
-def _load(op, name):
-    if name in CANDIDATES:
-        if str(TASK_ROOT / "candidates") not in sys.path:
-            sys.path.insert(0, str(TASK_ROOT / "candidates"))
-        module_name = f"kernelpilot_dispatch_{TASK}_{name}"
-        module = sys.modules.get(module_name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / "candidates" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        return getattr(module, op)
-    from kernelpilot.harness import impls, spec as task_spec
-
-    return impls.resolve(task_spec.load_task(TASK_ROOT), name).functions[op]
-
-
-def _implementation(op, values):
-    key = bucket_key(values)
-    name = TABLE[op].get(key) or TABLE[op].get(nearest_bucket(TABLE[op], key)) or FALLBACK
-    found = _resolved.get((op, name))
-    if found is None:
-        function = _load(op, name)
-        try:
-            parameters = inspect.signature(function).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        found = _resolved[(op, name)] = (function, frozenset(parameters))
-    return found
-
+DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
+                        candidates={'cuda_rows': 'candidates/cuda_rows.py', 'triton_rows': 'candidates/triton_rows.py', 'triton_rows_pair': 'candidates/triton_rows_pair.py'},  # a twin's may be its sibling's files
+                        helper_folders=('candidates',), fallback="torch_eager")
 
 
 def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):
     values = {"x": x, "weight": weight, "bias": bias, "eps": eps, "is_rms_norm": is_rms_norm, "out": out}
-    function, accepted = _implementation("norm_infer", values)
+    function, accepted = DISPATCH.implementation("norm_infer", values)
     if out is not None and "out" not in accepted:
         del values["out"]
         return out.copy_(function(**values))
@@ -83,5 +29,5 @@ def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):
 
 def triton_one_pass_rms_norm(x, w, eps=1e-6):
     values = {"x": x, "w": w, "eps": eps}
-    function, accepted = _implementation("triton_one_pass_rms_norm", values)
+    function, accepted = DISPATCH.implementation("triton_one_pass_rms_norm", values)
     return function(**values)

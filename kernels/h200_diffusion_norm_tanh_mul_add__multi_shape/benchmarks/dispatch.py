@@ -3,86 +3,32 @@
 Do not edit: regenerate it with `kernelpilot task map`. Why each bucket picks what it picks: tuning-decisions.md.
 """
 
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
+
+from kernelpilot.harness.dispatching import TaskDispatch
 
 GENERATED_FROM_RUN = "20261123T145905Z-0f1b4e"
 TASK = "h200_diffusion_norm_tanh_mul_add__multi_shape"
 ARCH = "h200"
-FALLBACK = "torch_eager"
-CANDIDATES = ['triton_one_row', 'triton_two_rows']
 TABLE = {'fused_norm_tanh_mul_add': {'bfloat16:256:r3:': 'triton_one_row', 'bfloat16:3840:r13:': 'triton_one_row', 'float16:256:r3:': 'triton_one_row'}, 'fused_norm_tanh_mul_add_norm_scale': {'bfloat16:256:r3:': 'torch_compile', 'bfloat16:3840:r13:': 'triton_one_row', 'bfloat16:512:r3:': 'torch_compile'}, 'rmsnorm_tanh_residual': {'bfloat16:256:r3:': 'triton_one_row', 'bfloat16:3840:r13:': 'sglang_0_5_23'}}
-TASK_ROOT = Path(__file__).resolve().parent.parent
-
-
-def bucket_key(values):
-    """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
-    first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    last = first.shape[-1] if len(first.shape) else 1
-    rows = first.numel() // last if last else 0
-    flags = "".join("1" if v else "0" for v in values.values() if isinstance(v, bool))
-    return f"{str(first.dtype).replace('torch.', '')}:{last}:r{rows.bit_length()}:{flags}"
-
-
-def nearest_bucket(table, key):
-    """The bucket of the same dtype, last dim and flags whose row count is closest; None when there is none."""
-    dtype, last, rows, flags = key.split(":")
-    same = [k for k in table if k.split(":")[0] == dtype and k.split(":")[1] == last and k.split(":")[3] == flags]
-    if not same:
-        return None
-    return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
-
-
-_resolved = {}
-
-
-def _load(op, name):
-    if name in CANDIDATES:
-        if str(TASK_ROOT / "candidates") not in sys.path:
-            sys.path.insert(0, str(TASK_ROOT / "candidates"))
-        module_name = f"kernelpilot_dispatch_{TASK}_{name}"
-        module = sys.modules.get(module_name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / "candidates" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        return getattr(module, op)
-    from kernelpilot.harness import impls, spec as task_spec
-
-    return impls.resolve(task_spec.load_task(TASK_ROOT), name).functions[op]
-
-
-def _implementation(op, values):
-    key = bucket_key(values)
-    name = TABLE[op].get(key) or TABLE[op].get(nearest_bucket(TABLE[op], key)) or FALLBACK
-    found = _resolved.get((op, name))
-    if found is None:
-        function = _load(op, name)
-        try:
-            parameters = inspect.signature(function).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        found = _resolved[(op, name)] = (function, frozenset(parameters))
-    return found
-
+DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
+                        candidates={'triton_one_row': 'candidates/triton_one_row.py', 'triton_two_rows': 'candidates/triton_two_rows.py'},  # a twin's may be its sibling's files
+                        helper_folders=('candidates',), fallback="torch_eager")
 
 
 def fused_norm_tanh_mul_add(x, weight, bias, scale, shift, norm_type, eps=1e-5):
     values = {"x": x, "weight": weight, "bias": bias, "scale": scale, "shift": shift, "norm_type": norm_type, "eps": eps}
-    function, accepted = _implementation("fused_norm_tanh_mul_add", values)
+    function, accepted = DISPATCH.implementation("fused_norm_tanh_mul_add", values)
     return function(**values)
 
 
 def fused_norm_tanh_mul_add_norm_scale(x, weight, bias, scale, shift, weight2, bias2, scale2, norm_type, eps=1e-5):
     values = {"x": x, "weight": weight, "bias": bias, "scale": scale, "shift": shift, "weight2": weight2, "bias2": bias2, "scale2": scale2, "norm_type": norm_type, "eps": eps}
-    function, accepted = _implementation("fused_norm_tanh_mul_add_norm_scale", values)
+    function, accepted = DISPATCH.implementation("fused_norm_tanh_mul_add_norm_scale", values)
     return function(**values)
 
 
 def rmsnorm_tanh_residual(x, gate, residual, weight, eps):
     values = {"x": x, "gate": gate, "residual": residual, "weight": weight, "eps": eps}
-    function, accepted = _implementation("rmsnorm_tanh_residual", values)
+    function, accepted = DISPATCH.implementation("rmsnorm_tanh_residual", values)
     return function(**values)

@@ -3,74 +3,20 @@
 Do not edit: regenerate it with `kernelpilot task map`. Why each bucket picks what it picks: tuning-decisions.md.
 """
 
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
+
+from kernelpilot.harness.dispatching import TaskDispatch
 
 GENERATED_FROM_RUN = "20261123T145717Z-88010b"
 TASK = "h200_diffusion_qknorm_rope__multi_shape"
 ARCH = "h200"
-FALLBACK = "torch_eager"
-CANDIDATES = ['triton_rows']
 TABLE = {'fused_inplace_qknorm_rope': {'bfloat16:128:r10:0': 'sglang_0_5_12', 'bfloat16:128:r11:0': 'sglang_0_5_12', 'bfloat16:128:r13:0': 'triton_rows', 'bfloat16:128:r17:0': 'triton_rows', 'bfloat16:128:r18:0': 'triton_rows', 'bfloat16:128:r3:0': 'sglang_0_5_12', 'bfloat16:128:r5:0': 'sglang_0_5_12', 'bfloat16:128:r9:0': 'sglang_0_5_12', 'bfloat16:256:r2:0': 'sglang_0_5_12', 'bfloat16:64:r4:1': 'sglang_0_5_12', 'float16:64:r4:1': 'sglang_0_5_12'}}
-TASK_ROOT = Path(__file__).resolve().parent.parent
-
-
-def bucket_key(values):
-    """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
-    first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    last = first.shape[-1] if len(first.shape) else 1
-    rows = first.numel() // last if last else 0
-    flags = "".join("1" if v else "0" for v in values.values() if isinstance(v, bool))
-    return f"{str(first.dtype).replace('torch.', '')}:{last}:r{rows.bit_length()}:{flags}"
-
-
-def nearest_bucket(table, key):
-    """The bucket of the same dtype, last dim and flags whose row count is closest; None when there is none."""
-    dtype, last, rows, flags = key.split(":")
-    same = [k for k in table if k.split(":")[0] == dtype and k.split(":")[1] == last and k.split(":")[3] == flags]
-    if not same:
-        return None
-    return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
-
-
-_resolved = {}
-
-
-def _load(op, name):
-    if name in CANDIDATES:
-        if str(TASK_ROOT / "candidates") not in sys.path:
-            sys.path.insert(0, str(TASK_ROOT / "candidates"))
-        module_name = f"kernelpilot_dispatch_{TASK}_{name}"
-        module = sys.modules.get(module_name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / "candidates" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        return getattr(module, op)
-    from kernelpilot.harness import impls, spec as task_spec
-
-    return impls.resolve(task_spec.load_task(TASK_ROOT), name).functions[op]
-
-
-def _implementation(op, values):
-    key = bucket_key(values)
-    name = TABLE[op].get(key) or TABLE[op].get(nearest_bucket(TABLE[op], key)) or FALLBACK
-    found = _resolved.get((op, name))
-    if found is None:
-        function = _load(op, name)
-        try:
-            parameters = inspect.signature(function).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        found = _resolved[(op, name)] = (function, frozenset(parameters))
-    return found
-
+DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
+                        candidates={'triton_rows': 'candidates/triton_rows.py'},  # a twin's may be its sibling's files
+                        helper_folders=('candidates',), fallback="torch_eager")
 
 
 def fused_inplace_qknorm_rope(q, k, q_weight, k_weight, cos_sin_cache, positions, *, is_neox, eps=1e-6, head_dim=0, rope_dim=0):
     values = {"q": q, "k": k, "q_weight": q_weight, "k_weight": k_weight, "cos_sin_cache": cos_sin_cache, "positions": positions, "is_neox": is_neox, "eps": eps, "head_dim": head_dim, "rope_dim": rope_dim}
-    function, accepted = _implementation("fused_inplace_qknorm_rope", values)
+    function, accepted = DISPATCH.implementation("fused_inplace_qknorm_rope", values)
     return function(**values)

@@ -3,74 +3,20 @@
 Do not edit: regenerate it with `kernelpilot task map`. Why each bucket picks what it picks: tuning-decisions.md.
 """
 
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
+
+from kernelpilot.harness.dispatching import TaskDispatch
 
 GENERATED_FROM_RUN = "20261123T151321Z-3dbb12"
 TASK = "h200_int8_scaled_mm__m64_n2048_k2048_bias"
 ARCH = "h200"
-FALLBACK = "torch_eager"
-CANDIDATES = ['triton_n16', 'triton_n32', 'triton_splitk2_n32', 'triton_splitk4_n64']
 TABLE = {'int8_scaled_mm': {'int8:160:r5:': 'triton_n16', 'int8:2048:r7:': 'triton_n16', 'int8:80:r5:': 'triton_n16'}}
-TASK_ROOT = Path(__file__).resolve().parent.parent
-
-
-def bucket_key(values):
-    """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
-    first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    last = first.shape[-1] if len(first.shape) else 1
-    rows = first.numel() // last if last else 0
-    flags = "".join("1" if v else "0" for v in values.values() if isinstance(v, bool))
-    return f"{str(first.dtype).replace('torch.', '')}:{last}:r{rows.bit_length()}:{flags}"
-
-
-def nearest_bucket(table, key):
-    """The bucket of the same dtype, last dim and flags whose row count is closest; None when there is none."""
-    dtype, last, rows, flags = key.split(":")
-    same = [k for k in table if k.split(":")[0] == dtype and k.split(":")[1] == last and k.split(":")[3] == flags]
-    if not same:
-        return None
-    return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
-
-
-_resolved = {}
-
-
-def _load(op, name):
-    if name in CANDIDATES:
-        if str(TASK_ROOT / "candidates") not in sys.path:
-            sys.path.insert(0, str(TASK_ROOT / "candidates"))
-        module_name = f"kernelpilot_dispatch_{TASK}_{name}"
-        module = sys.modules.get(module_name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / "candidates" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        return getattr(module, op)
-    from kernelpilot.harness import impls, spec as task_spec
-
-    return impls.resolve(task_spec.load_task(TASK_ROOT), name).functions[op]
-
-
-def _implementation(op, values):
-    key = bucket_key(values)
-    name = TABLE[op].get(key) or TABLE[op].get(nearest_bucket(TABLE[op], key)) or FALLBACK
-    found = _resolved.get((op, name))
-    if found is None:
-        function = _load(op, name)
-        try:
-            parameters = inspect.signature(function).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        found = _resolved[(op, name)] = (function, frozenset(parameters))
-    return found
-
+DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
+                        candidates={'triton_n16': 'candidates/triton_n16.py', 'triton_n32': 'candidates/triton_n32.py', 'triton_splitk2_n32': 'candidates/triton_splitk2_n32.py', 'triton_splitk4_n64': 'candidates/triton_splitk4_n64.py'},  # a twin's may be its sibling's files
+                        helper_folders=('candidates',), fallback="torch_eager")
 
 
 def int8_scaled_mm(a, b, scale_a, scale_b, out_dtype, bias=None):
     values = {"a": a, "b": b, "scale_a": scale_a, "scale_b": scale_b, "out_dtype": out_dtype, "bias": bias}
-    function, accepted = _implementation("int8_scaled_mm", values)
+    function, accepted = DISPATCH.implementation("int8_scaled_mm", values)
     return function(**values)

@@ -3,74 +3,20 @@
 Do not edit: regenerate it with `kernelpilot task map`. Why each bucket picks what it picks: tuning-decisions.md.
 """
 
-import importlib.util
-import inspect
-import sys
 from pathlib import Path
+
+from kernelpilot.harness.dispatching import TaskDispatch
 
 GENERATED_FROM_RUN = "20261123T151559Z-380a1e"
 TASK = "h200_mha__bf16_head128_total32768"
 ARCH = "h200"
-FALLBACK = "sdpa_flash"
-CANDIDATES = ['triton_flash', 'triton_flash_tma', 'triton_flash_tma_n128']
 TABLE = {'attention': {'bfloat16:128:r10:0': 'sdpa_cudnn', 'bfloat16:128:r10:1': 'sdpa_cudnn', 'bfloat16:128:r20:0': 'sdpa_cudnn', 'bfloat16:128:r20:1': 'sdpa_cudnn', 'bfloat16:128:r8:0': 'triton_flash', 'bfloat16:128:r8:1': 'triton_flash', 'bfloat16:128:r9:0': 'triton_flash', 'bfloat16:128:r9:1': 'sdpa_cudnn'}}
-TASK_ROOT = Path(__file__).resolve().parent.parent
-
-
-def bucket_key(values):
-    """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
-    first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    last = first.shape[-1] if len(first.shape) else 1
-    rows = first.numel() // last if last else 0
-    flags = "".join("1" if v else "0" for v in values.values() if isinstance(v, bool))
-    return f"{str(first.dtype).replace('torch.', '')}:{last}:r{rows.bit_length()}:{flags}"
-
-
-def nearest_bucket(table, key):
-    """The bucket of the same dtype, last dim and flags whose row count is closest; None when there is none."""
-    dtype, last, rows, flags = key.split(":")
-    same = [k for k in table if k.split(":")[0] == dtype and k.split(":")[1] == last and k.split(":")[3] == flags]
-    if not same:
-        return None
-    return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
-
-
-_resolved = {}
-
-
-def _load(op, name):
-    if name in CANDIDATES:
-        if str(TASK_ROOT / "candidates") not in sys.path:
-            sys.path.insert(0, str(TASK_ROOT / "candidates"))
-        module_name = f"kernelpilot_dispatch_{TASK}_{name}"
-        module = sys.modules.get(module_name)
-        if module is None:
-            spec = importlib.util.spec_from_file_location(module_name, TASK_ROOT / "candidates" / f"{name}.py")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[module_name] = module
-            spec.loader.exec_module(module)
-        return getattr(module, op)
-    from kernelpilot.harness import impls, spec as task_spec
-
-    return impls.resolve(task_spec.load_task(TASK_ROOT), name).functions[op]
-
-
-def _implementation(op, values):
-    key = bucket_key(values)
-    name = TABLE[op].get(key) or TABLE[op].get(nearest_bucket(TABLE[op], key)) or FALLBACK
-    found = _resolved.get((op, name))
-    if found is None:
-        function = _load(op, name)
-        try:
-            parameters = inspect.signature(function).parameters
-        except (TypeError, ValueError):
-            parameters = {}
-        found = _resolved[(op, name)] = (function, frozenset(parameters))
-    return found
-
+DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
+                        candidates={'triton_flash': 'candidates/triton_flash.py', 'triton_flash_tma': 'candidates/triton_flash_tma.py', 'triton_flash_tma_n128': 'candidates/triton_flash_tma_n128.py'},  # a twin's may be its sibling's files
+                        helper_folders=('candidates',), fallback="sdpa_flash")
 
 
 def attention(q, k, v, causal=False):
     values = {"q": q, "k": k, "v": v, "causal": causal}
-    function, accepted = _implementation("attention", values)
+    function, accepted = DISPATCH.implementation("attention", values)
     return function(**values)

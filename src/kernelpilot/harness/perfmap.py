@@ -11,12 +11,10 @@ from kernelpilot import schemas
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_json, atomic_write_text
 from kernelpilot.harness import ledgers
+from kernelpilot.harness.bucketing import bucket_key
 from kernelpilot.harness.spec import Case, Task
 
 TEMPLATES = Path(__file__).parent / "templates"
-_bucketing: dict[str, Any] = {}
-exec(compile((TEMPLATES / "bucketing.py").read_text(), str(TEMPLATES / "bucketing.py"), "exec"), _bucketing)
-bucket_key = _bucketing["bucket_key"]
 
 
 def case_bucket(case: Case, task: Task) -> str:

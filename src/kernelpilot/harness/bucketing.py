@@ -1,3 +1,10 @@
+"""Shape buckets, shared by the harness's performance map and every dispatcher it generates.
+
+The exported kda_kernels dispatchers must run without KernelPilot, so `kernelpilot task export` copies these two
+functions' source into them (a Jinja include of this file); keep them free of imports.
+"""
+
+
 def bucket_key(values):
     """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
     first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
@@ -14,3 +21,10 @@ def nearest_bucket(table, key):
     if not same:
         return None
     return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
+
+
+def bucketing_source() -> str:
+    """The source of the two functions above, for a generated dispatcher that must stand alone."""
+    import inspect
+
+    return inspect.getsource(bucket_key) + "\n\n" + inspect.getsource(nearest_bucket).rstrip("\n")
