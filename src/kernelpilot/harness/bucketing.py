@@ -27,4 +27,4 @@ def bucketing_source() -> str:
     """The source of the two functions above, for a generated dispatcher that must stand alone."""
     import inspect
 
-    return inspect.getsource(bucket_key) + "\n\n" + inspect.getsource(nearest_bucket).rstrip("\n")
+    return inspect.getsource(bucket_key) + "\n\n" + inspect.getsource(nearest_bucket)
