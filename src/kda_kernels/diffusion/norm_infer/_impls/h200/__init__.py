@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit 3d3fef9ca8399eaf4d354b68b8ea7466f54240ab. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit c34c0e1b09e8d876f93b2c14becd827b91fe7b4e. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,7 +8,7 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': '3d3fef9ca8399eaf4d354b68b8ea7466f54240ab',
+    'commit': 'c34c0e1b09e8d876f93b2c14becd827b91fe7b4e',
     'date': '2026-11-23T14:49:33Z',
     'run': '20261123T144933Z-b5ce15',
     'functions': {
