@@ -145,6 +145,6 @@ def test_the_twins_dispatcher_loads_inherited_candidates_from_the_sibling(twin, 
     ledgers.append_results(twin, rows)
     perfmap.write(task, perfmap.build(task))
     dispatch = impls.load_module(twin / "benchmarks" / "dispatch.py", "kernelpilot_test_twin_dispatch")
-    kernel = dispatch._load("triton_one_pass_rms_norm", "triton_rows_pair")
+    kernel = dispatch.DISPATCH._load("triton_one_pass_rms_norm", "triton_rows_pair")
     assert Path(inspect.getsourcefile(kernel)).resolve() == norm_task_copy / "candidates" / "triton_rows_pair.py"
-    assert dispatch.HELPER_FOLDERS == ("candidates", f"../{norm_task_copy.name}/candidates")
+    assert dispatch.DISPATCH.helper_folders == ("candidates", f"../{norm_task_copy.name}/candidates")
