@@ -34,6 +34,19 @@ def kernel(q):
 '''
 
 
+# A JIT kernel file that imports a name its package's __init__ re-exports, as SGLang 0.5.23's qknorm_rope_jit.py does.
+JIT_KERNEL = '''
+from sglang.kernels import jit  # a submodule, taken from a package whose __init__ fails
+from sglang.kernels.jit.utils import cache_once
+from sglang.srt.utils.common import get_cuda_version
+
+
+@cache_once
+def kernel(q):
+    return (len(get_cuda_version()) >= 2, q)
+'''
+
+
 def _wheel(folder: Path, version: str) -> Path:
     path = folder / f"sglang-{version}-cp311-cp311-manylinux_2_34_x86_64.whl"
     with zipfile.ZipFile(path, "w") as archive:
@@ -41,6 +54,10 @@ def _wheel(folder: Path, version: str) -> Path:
         archive.writestr("sglang/jit_kernel/__init__.py", "raise ImportError('package __init__ ran')\n")
         archive.writestr("sglang/jit_kernel/diffusion/kernel.py", KERNEL)
         archive.writestr("sglang/kernels/ops/gemm/fp8_kernel.py", GEMM_KERNEL)
+        archive.writestr("sglang/kernels/__init__.py", "raise ImportError('package __init__ ran')\n")
+        archive.writestr("sglang/kernels/jit/utils/__init__.py", "from sglang.kernels.jit.utils.common import *\n")
+        archive.writestr("sglang/kernels/jit/utils/common.py", "def cache_once(function):\n    return function\n")
+        archive.writestr("sglang/kernels/ops/diffusion/rope/qknorm_rope_jit.py", JIT_KERNEL)
     return path
 
 
@@ -71,3 +88,11 @@ def test_a_gemm_importing_serving_helpers_loads_from_the_wheel_with_stand_ins(tm
     result = _load(tmp_path, "0.5.23", "sglang/kernels/ops/gemm/fp8_kernel.py:kernel")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split()[:5] == ["(True,", "False,", "False,", "True,", "7)"]
+
+
+def test_a_package_init_runs_only_when_a_kernel_asks_it_for_a_name(tmp_path):
+    """sglang.kernels' __init__ (which raises here) never runs; sglang.kernels.jit.utils' re-exports do."""
+    _wheel(tmp_path, "0.5.23")
+    result = _load(tmp_path, "0.5.23", "sglang/kernels/ops/diffusion/rope/qknorm_rope_jit.py:kernel")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[:2] == ["(True,", "7)"]

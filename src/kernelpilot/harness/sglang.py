@@ -16,6 +16,7 @@ import os
 import sys
 import types
 import zipfile
+from typing import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -54,10 +55,21 @@ class SglangSource:
     def search_path(self, package_relative: str) -> str:
         return f"{self.location}/{package_relative}" if self.is_wheel else str(Path(self.location) / package_relative)
 
+    def has_file(self, relative: str) -> bool:
+        if self.is_wheel:
+            return relative in _wheel_files(self.location)
+        return (Path(self.location) / relative).is_file()
+
     def has_package(self, package_relative: str) -> bool:
         if self.is_wheel:
             return package_relative in _wheel_folders(self.location)
         return (Path(self.location) / package_relative).is_dir()
+
+
+@lru_cache(maxsize=4)
+def _wheel_files(wheel: str) -> frozenset[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return frozenset(archive.namelist())
 
 
 @lru_cache(maxsize=4)
@@ -103,6 +115,12 @@ class _CudaPlatform:
         raise AttributeError(name)
 
 
+def _cuda_version() -> tuple[int, ...]:
+    import torch
+
+    return tuple(int(part) for part in torch.version.cuda.split(".")) if torch.version.cuda else (0, 0)
+
+
 def _debug_kernel_api(function=None, **kwargs):
     if function is None:
         return lambda inner: inner
@@ -128,6 +146,7 @@ STAND_INS = {
         "get_device_core_count": _device_core_count, "get_device_name": _device_name,
         "log_info_on_rank0": lambda logger, message: logger.info(message),
     },
+    "sglang.srt.utils.common": {"is_cuda": lambda: True, "get_cuda_version": lambda: _cuda_version()},  # 0.5.23 JIT
     "sglang.srt.layers.deep_gemm_wrapper": {},  # DeepGEMM paths are never taken by the kernels timed here
     "sglang.srt.runtime_context": {"get_platform": lambda: _CudaPlatform()},
     "sglang.utils": {"is_in_ci": lambda: False},  # 0.5.12's JIT helpers (sglang/jit_kernel/utils.py)
@@ -137,14 +156,39 @@ STAND_INS = {
 
 
 class _BareLoader(importlib.abc.Loader):
-    def __init__(self, attributes: dict | None = None):
+    """A package without its `__init__` run; with `init_source`, the `__init__` runs the first time a name is asked
+    of the package that it does not hold yet (`from sglang.kernels.jit.utils import cache_once` needs the names
+    that `__init__` re-exports, while most packages' `__init__` would pull in the serving stack)."""
+
+    def __init__(self, attributes: dict | None = None, init_source: Callable[[], bytes] | None = None):
         self.attributes = attributes or {}
+        self.init_source = init_source
 
     def create_module(self, spec):
         return None
 
     def exec_module(self, module: types.ModuleType) -> None:
         module.__dict__.update(self.attributes)
+        if self.init_source is not None:
+            module.__getattr__ = _run_init_on_demand(module, self.init_source)
+
+
+def _run_init_on_demand(module: types.ModuleType, init_source: Callable[[], bytes]) -> Callable[[str], object]:
+    def attribute(name: str) -> object:
+        if name.startswith("__"):  # import machinery probes (__path__, __spec__, ...) never run the package
+            raise AttributeError(name)
+        del module.__getattr__  # once: a name the __init__ does not define stays missing
+        code = compile(init_source(), f"{module.__spec__.submodule_search_locations[0]}/__init__.py", "exec")
+        try:
+            exec(code, module.__dict__)
+        except Exception as exc:  # `from package import submodule` asks first: a failing __init__ must not stop it
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r} (its __init__ failed: "
+                                 f"{type(exc).__name__}: {exc})") from None
+        try:
+            return module.__dict__[name]
+        except KeyError:
+            raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}") from None
+    return attribute
 
 
 class _SglangFinder(importlib.abc.MetaPathFinder):
@@ -166,7 +210,10 @@ class _SglangFinder(importlib.abc.MetaPathFinder):
             spec.submodule_search_locations = []  # holds only stand-ins
             return spec
         if self.source.has_package(relative):
-            spec = importlib.machinery.ModuleSpec(fullname, _BareLoader(), is_package=True)
+            init = f"{relative}/__init__.py"
+            has_init = self.source.has_file(init)
+            loader = _BareLoader(init_source=(lambda: self.source.read(init)) if has_init else None)
+            spec = importlib.machinery.ModuleSpec(fullname, loader, is_package=True)
             spec.submodule_search_locations = [self.source.search_path(relative)]
             return spec
         return None
