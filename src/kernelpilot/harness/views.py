@@ -110,7 +110,8 @@ def task_list(console, rows: list[dict]) -> None:
     from rich.table import Table
 
     table = Table(title="tasks")
-    for column in ("task", "arch", "status", "best geomean (device)", "cases"):
+    table.add_column("task", overflow="fold")  # a task's name is how it is named on the command line: never cut it
+    for column in ("arch", "status", "best geomean (device)", "cases"):
         table.add_column(column)
     for row in rows:
         # No map yet: timings come only from a GPU of the task's arch (a B200 twin cannot be measured on Hopper).
