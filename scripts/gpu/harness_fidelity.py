@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from kernelpilot.harness import runner
+from kernelpilot.harness import environment, runner
 from kernelpilot.harness.spec import load_task
 
 FIXTURE = Path(__file__).resolve().parents[2] / "tests" / "harness" / "fixtures" / "copy_task"
@@ -22,6 +22,7 @@ def main() -> int:
         task = load_task(root)
         outcome = runner.bench(task, ["clone_a", "clone_b", "triton_copy"])
     rows = {(r["case"], r["impl"]): r for r in outcome.rows}
+    print(environment.header(outcome.calibration["env"], "scripts/gpu/harness_fidelity.py"))
     print(f"copy ceiling {outcome.calibration['copy_gbps']:.0f} GB/s, empty kernel "
           f"{outcome.calibration['empty_us']:.2f} us on {outcome.calibration['env']['gpu']}")
     worst_ceiling, worst_repeat = 0.0, 0.0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from kernelpilot.harness import timing
+from kernelpilot.harness import environment, timing
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
 
@@ -24,6 +24,7 @@ def load(name):
 
 
 def main() -> int:
+    print(environment.header(environment.collect(), "scripts/gpu/host_cost_breakdown.py"))
     sys.path.insert(0, str(TASK / "candidates"))
     import _norm_rows
 

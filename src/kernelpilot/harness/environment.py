@@ -9,6 +9,12 @@ from pathlib import Path
 ENV_COLUMNS = ("gpu", "sm_count", "driver", "cuda", "torch", "triton", "sm_clock_mhz", "mem_clock_mhz")
 
 
+def header(env: dict, script: str) -> str:
+    """The first line of a GPU script's committed output: what produced the figures below it, and on what."""
+    return (f"# {script} on {env['gpu']}, driver {env['driver']}, CUDA {env['cuda']}, torch {env['torch']}, "
+            f"triton {env['triton']}")
+
+
 def _nvidia_smi(query: str) -> list[str]:
     try:
         result = subprocess.run(["nvidia-smi", f"--query-gpu={query}", "--format=csv,noheader,nounits"],
