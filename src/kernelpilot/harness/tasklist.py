@@ -18,24 +18,20 @@ def summarize(root: Path) -> list[dict]:
     rows = []
     for folder in sorted(p for p in root.iterdir() if (p / "task.yaml").is_file()):
         task = load_task(folder)
-        rows.append({"task": task.name, "arch": task.arch, "twin_of": task.twin_of, "status": _status(task),
-                     "cases": len(task.cases), "best_geomean_device": _best_geomean(task)})
+        map_path = task.path("benchmarks", "performance-map.json")
+        perf_map = read_json(map_path) if map_path.exists() else None
+        rows.append({"task": task.name, "arch": task.arch, "twin_of": task.twin_of, "status": _status(task, perf_map),
+                     "cases": len(task.cases),
+                     "best_geomean_device": perf_map["summary"]["geomean_speedup_device"] if perf_map else None})
     return rows
 
 
-def _status(task) -> str:
-    perf_map = task.path("benchmarks", "performance-map.json")
-    if perf_map.exists():
-        winners = {c["winner"] for op in read_json(perf_map)["ops"].values() for c in op["cases"]}
-        if winners & set(task.candidate_names()):
-            return "promoted"
+def _status(task, perf_map: dict | None) -> str:
+    candidates = set(task.candidate_names())  # each call reads every candidate file: once per task
+    if perf_map and {c["winner"] for op in perf_map["ops"].values() for c in op["cases"]} & candidates:
+        return "promoted"
     checks = [a for a in ledgers.read_attempts(task.root) if a["stage"] == "check" and a["status"] == "correct"
-              and a["candidate"] in task.candidate_names()]
+              and a["candidate"] in candidates]
     if any(not (a["correctness"] or {}).get("interpret") for a in checks):
         return "candidate correct"
     return "candidate correct (CPU interpreter)" if checks else "baseline only"
-
-
-def _best_geomean(task) -> float | None:
-    perf_map = task.path("benchmarks", "performance-map.json")
-    return read_json(perf_map)["summary"]["geomean_speedup_device"] if perf_map.exists() else None
