@@ -13,38 +13,39 @@ from kernelpilot.harness.spec import Task
 HEADER = "# Results\n\nEvery section below is rendered by `kernelpilot task report` from the task's ledgers.\n"
 
 
-def section(task: Task, perf_map: dict, calibration_rows: list[dict]) -> str:
+def section(task: Task, perf_map: dict, run_rows: list[dict]) -> str:
+    """The task's block of results.md, from its performance map and the result rows of the map's run."""
     env, summary = perf_map["env"], perf_map["summary"]
     lines = [f"<!-- task:{task.name}:start -->", f"## {task.name}", "",
              f"Run `{perf_map['run_id']}` on **{env['gpu']}** ({env['sm_count']} SMs, driver {env['driver']}, "
              f"CUDA {env['cuda']}, torch {env['torch']}, triton {env['triton']}, SM clock {env['sm_clock_mhz']} MHz, "
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
-    copy = next((r for r in calibration_rows if r["impl"] == "copy_ceiling"), None)
-    matmul = next((r for r in calibration_rows if r["impl"] == "matmul_ceiling"), None)
+    copy = next((r for r in run_rows if r["impl"] == "copy_ceiling"), None)
+    matmul = next((r for r in run_rows if r["impl"] == "matmul_ceiling"), None)
     if copy:
         lines += [f"Copy ceiling measured in the same run: {float(copy['gbps']):.0f} GB/s (bytes read + written).", ""]
     if matmul:
         lines += [f"Matmul ceiling measured in the same run (a large square cuBLAS matmul): "
                   f"{float(matmul['tflops']):.0f} TFLOP/s.", ""]
     lines += [f"**Outcome:** geomean device-time speedup over the best target baseline "
-              f"{_x(summary['geomean_speedup_device'])} (host cost {_x(summary['geomean_speedup_host'])}, "
-              f"do_bench {_x(summary['geomean_speedup_dobench'])}); {summary['cases_meeting_target']}/"
+              f"{speedup(summary['geomean_speedup_device'])} (host cost {speedup(summary['geomean_speedup_host'])}, "
+              f"do_bench {speedup(summary['geomean_speedup_dobench'])}); {summary['cases_meeting_target']}/"
               f"{summary['cases']} cases meet the device target and {summary.get('cases_meeting_host_target', 0)}/"
               f"{summary['cases']} the host target{partial_note(summary)}.", "",
               "| case | winner | device µs | best target baseline µs | speedup | target µs | met | host µs | its host µs "
               "| do_bench µs | % copy ceiling |" + (" TFLOP/s | % matmul ceiling |" if matmul else ""),
               "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if matmul else "")]
-    rows = {(r["case"], r["impl"]): r for r in ledgers.read_results(task.root) if r["run_id"] == perf_map["run_id"]}
+    rows = {(r["case"], r["impl"]): r for r in run_rows}
     for op in perf_map["ops"].values():
         for case in op["cases"]:
             winner = rows.get((case["case"], case["winner"]), {})
             base = rows.get((case["case"], case.get("fastest_target_baseline") or ""), {})
             fraction = winner.get("copy_fraction")
             lines.append("| " + " | ".join([
-                case["case"], case["winner"], _num(winner.get("device_us_p50")), _num(base.get("device_us_p50")),
-                _x(case.get("speedup_device")), _num(case["target_us"]), _yes(case["meets_target"]),
-                _num(winner.get("host_us_p50")), _num(base.get("host_us_p50")), _num(winner.get("dobench_us_p50")),
-                _percent(fraction), *([_num(winner.get("tflops")), _percent(winner.get("compute_fraction"))]
+                case["case"], case["winner"], number(winner.get("device_us_p50")), number(base.get("device_us_p50")),
+                speedup(case.get("speedup_device")), number(case["target_us"]), _yes(case["meets_target"]),
+                number(winner.get("host_us_p50")), number(base.get("host_us_p50")), number(winner.get("dobench_us_p50")),
+                percent(fraction), *([number(winner.get("tflops")), percent(winner.get("compute_fraction"))]
                                       if matmul else [])]) + " |")
     lines += ["", f"![{task.name}](img/{task.name}.png)", f"<!-- task:{task.name}:end -->"]
     return "\n".join(lines) + "\n"
@@ -56,16 +57,17 @@ def partial_note(summary: dict) -> str:
             if summary["cases"] < summary["workload_cases"] else "")
 
 
-def _percent(fraction) -> str:
+def percent(fraction) -> str:
     return f"{100 * float(fraction):.0f}%" if fraction not in (None, "") else ""
 
 
-def _num(value) -> str:
+def number(value) -> str:
+    """Two decimals; a missing figure (None, or an empty CSV cell) prints as nothing."""
     return "" if value in (None, "") else f"{float(value):.2f}"
 
 
-def _x(value) -> str:
-    return "n/a" if value in (None, "") else f"{float(value):.2f}x"
+def speedup(value, missing: str = "n/a") -> str:
+    return missing if value in (None, "") else f"{float(value):.2f}x"
 
 
 def _yes(value) -> str:
@@ -78,10 +80,9 @@ def write(task: Task, docs: Path) -> list[Path]:
         raise KernelPilotError(f"{task.name}: no performance map yet (run `kernelpilot task run` on a GPU first)")
     perf_map = read_json(perf_map_path)
     rows = [r for r in ledgers.read_results(task.root) if r["run_id"] == perf_map["run_id"]]
-    ceiling_rows = [r for r in rows if r["impl_kind"] == "ceiling"]
     results_md = docs / "results.md"
     current = results_md.read_text(encoding="utf-8") if results_md.exists() else HEADER
-    block = section(task, perf_map, ceiling_rows)
+    block = section(task, perf_map, rows)
     pattern = re.compile(rf"<!-- task:{re.escape(task.name)}:start -->.*?<!-- task:{re.escape(task.name)}:end -->\n",
                          re.S)
     updated = pattern.sub(lambda _: block, current) if pattern.search(current) else current.rstrip("\n") + "\n\n" + block

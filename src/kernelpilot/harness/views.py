@@ -8,13 +8,11 @@ from typing import Iterator
 from kernelpilot.harness import report
 from kernelpilot.harness.spec import Task
 
-
-def _us(value) -> str:
-    return "" if value in (None, "") else f"{float(value):.2f}"
+_us = report.number
 
 
 def _x(value) -> str:
-    return "" if value in (None, "") else f"{float(value):.2f}x"
+    return report.speedup(value, missing="")
 
 
 @contextmanager
