@@ -10,7 +10,7 @@ from typing import Any
 from kernelpilot import schemas
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_json, atomic_write_text
-from kernelpilot.harness import ledgers
+from kernelpilot.harness import environment, ledgers
 from kernelpilot.harness.bucketing import bucket_key
 from kernelpilot.harness.spec import Case, Task
 
@@ -76,8 +76,7 @@ def build(task: Task, run_id: str | None = None) -> dict:
     for op in task.ops:
         ops[op] = _map_op(task, op, by_case, checks)
     perf_map = {"task": task.name, "run_id": run_id, "generated_at": ledgers.now_iso(),
-                "env": {k: run_rows[0][k] for k in ("gpu", "sm_count", "driver", "cuda", "torch", "triton",
-                                                     "sm_clock_mhz", "mem_clock_mhz", "commit")},
+                "env": {k: run_rows[0][k] for k in (*environment.ENV_COLUMNS, "commit")},
                 "ops": ops, "summary": _summary(task, ops)}
     schemas.validate(perf_map, "performance-map", "performance map")
     return perf_map
