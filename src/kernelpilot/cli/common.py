@@ -33,13 +33,6 @@ def console():
     return Console(highlight=False, soft_wrap=False)
 
 
-@lru_cache(maxsize=None)
-def error_console():
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False)
-
-
 def print_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
