@@ -11,8 +11,8 @@ from _modulated_norm import entry_points
 PARENT = "sglang_0_5_12"
 MUTATION = "Triton row tile (2 rows per program) with the broadcast by strides; cached launcher instead of the " \
            "CuTe DSL + tvm-ffi call path"
-EVIDENCE = ["task h200_diffusion_norm_infer__multi_shape sweep on H200 (run 20261123T131115Z): 3072-wide bf16 rows "
-            "best at 2 rows x 8 warps (4096 rows) and 2 x 4 (27030 rows); 5120-wide best at 2 x 8"]
+EVIDENCE = ["the tile policy of triton_rows_pair in task h200_diffusion_norm_infer__multi_shape, which won Wan's "
+            "75600x5120 bf16 LayerNorm bucket in H200 run 20261123T144933Z-b5ce15 (its benchmarks/results.csv)"]
 SOURCE = "written for this task"
 
 

@@ -7,7 +7,8 @@ Every program re-reads its K slice of a (from L2), so a's L2 traffic is (N / BLO
 give enough programs to keep 132 SMs streaming b but multiply a's re-reads; splitting K gives programs without
 more re-reads, at the price of exchanging int32 partial tiles.
 
-With SPLIT_K > 1 the partial sums meet in one kernel, not in a second launch (an extra ~0.8 µs on this shape):
+With SPLIT_K > 1 the partial sums meet in one kernel, not in a second launch (a launch costs at least an empty
+kernel's 0.76 µs on the H200, docs/harness-fidelity-h200.txt):
 each program stores its int32 partial tile to a workspace and counts itself in on a per-tile arrival counter; the
 last to arrive adds the others' partials to its own and runs the epilogue, then resets the counter to zero, so the
 workspace needs no clearing between calls. Workspaces are kept per device and per stream, so calls on concurrent
