@@ -76,13 +76,12 @@ class Loop:
         atomic_write_json(self.path(layout.STATE), state)
 
     def set_pointer(self, session_id: str | None) -> None:
-        atomic_write_json(Path(layout.rlcr_dir(str(self.project))) / layout.ACTIVE,
-                          {"loop_id": self.loop_id, "session_id": session_id})
+        atomic_write_json(layout.active_file(str(self.project)), {"loop_id": self.loop_id, "session_id": session_id})
 
     def clear_pointer(self) -> None:
         pointer = layout.read_active(str(self.project))
         if pointer is not None and pointer.get("loop_id") in (self.loop_id, None):
-            (Path(layout.rlcr_dir(str(self.project))) / layout.ACTIVE).unlink(missing_ok=True)
+            Path(layout.active_file(str(self.project))).unlink(missing_ok=True)
 
     def quarantine(self, reason: str) -> str:
         """Set an unreadable state file aside (kept, never deleted), end the loop, and say so."""
@@ -394,7 +393,7 @@ def cancel_loop(project_dir: Path, force: bool) -> str:
     if "damaged" in pointer:
         if not force:
             raise KernelPilotError(f"the active-loop pointer is damaged ({pointer['damaged']}): use --force")
-        (Path(layout.rlcr_dir(str(project))) / layout.ACTIVE).unlink(missing_ok=True)
+        Path(layout.active_file(str(project))).unlink(missing_ok=True)
         return "cleared the damaged active-loop pointer"
     loop = Loop(project, pointer["loop_id"])
     pid_file = loop.path(layout.REVIEWER_PID)
