@@ -182,7 +182,7 @@ class ClaudeCode(Client):
                 and any(m.get("name") == merge.MARKETPLACE and m.get("path") == str(ctx.bundle.root) for m in markets))
 
     def before_undo(self, ctx: Context) -> None:
-        changed = [path for path in self.plugin_state(ctx) if path in ctx.journal.changed_since_install(path.parent)]
+        changed = [path for path in self.plugin_state(ctx) if ctx.journal.changed_since_install(path)]
         if not changed:
             return
         claude = self.cli(ctx)
@@ -221,7 +221,7 @@ class Codex(Client):
     def before_undo(self, ctx: Context) -> None:
         hooks, config = ctx.homes.codex / "hooks.json", ctx.homes.codex / "config.toml"
         for path, unmerge in ((hooks, merge.unmerge_codex_hooks), (config, merge.disable_our_codex_hooks_line)):
-            if path in ctx.journal.changed_since_install(path.parent) and path.is_file():
+            if ctx.journal.changed_since_install(path) and path.is_file():
                 path.write_text(unmerge(path), encoding="utf-8")
                 ctx.notes.append(f"{path} changed since the install: only KernelPilot's entries were taken out")
 
