@@ -19,6 +19,7 @@ from kernelpilot.errors import KernelPilotError
 from kernelpilot.install import merge
 from kernelpilot.install.journal import Journal
 from kernelpilot.install.skills import Bundle, rendered_skills
+from kernelpilot.loop.config import user_config_dir
 
 CLIENTS = ("claude", "codex", "kimi")
 # Codex reads personal skills from ~/.agents/skills since 0.95 (openai/codex#10437); older releases only from
@@ -46,10 +47,9 @@ class Homes:
             root = Path(home).expanduser().resolve()
             return cls(root, root / ".config", root / ".codex", root / ".claude", root / ".config" / "kernelpilot")
         env, root = os.environ, Path.home()
-        config = Path(env.get("XDG_CONFIG_HOME") or root / ".config")
-        return cls(root, config, Path(env.get("CODEX_HOME") or root / ".codex"),
-                   Path(env.get("CLAUDE_CONFIG_DIR") or root / ".claude"),
-                   Path(env.get("KERNELPILOT_CONFIG_DIR") or config / "kernelpilot"))
+        return cls(root, Path(env.get("XDG_CONFIG_HOME") or root / ".config"),
+                   Path(env.get("CODEX_HOME") or root / ".codex"),
+                   Path(env.get("CLAUDE_CONFIG_DIR") or root / ".claude"), user_config_dir())
 
     @property
     def python_record(self) -> Path:
