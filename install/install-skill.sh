@@ -11,19 +11,14 @@ python=${KERNELPILOT_PYTHON:-}
 uninstall=""
 dry_run=""
 set_target() { [ -z "$target" ] || { echo "install-skill.sh: give --target once" >&2; exit 2; }; target=$1; }
-for arg in "$@"; do
-  case "$arg" in
-    --uninstall) uninstall=1 ;;
-    --dry-run) dry_run=1 ;;
-  esac
-done
 pass=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) [ $# -ge 2 ] || { echo "install-skill.sh: --target needs a value" >&2; exit 2; }; set_target "$2"; shift 2 ;;
     --target=*) set_target "${1#--target=}"; shift ;;
     --python) [ $# -ge 2 ] || { echo "install-skill.sh: --python needs a value" >&2; exit 2; }; python=$2; shift 2 ;;
-    *) pass="$pass $(printf '%s' "$1" | sed "s/'/'\\\\''/g; s/^/'/; s/\$/'/")"; shift ;;
+    *) case "$1" in --uninstall) uninstall=1 ;; --dry-run) dry_run=1 ;; esac
+       pass="$pass $(printf '%s' "$1" | sed "s/'/'\\\\''/g; s/^/'/; s/\$/'/")"; shift ;;
   esac
 done
 case "$target" in

@@ -9,12 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from homes import REPO, client_env, installer, run, snapshot, which
+from homes import REPO, client_env, installer, require_cli, run, snapshot
 
 SKILL_NAMES = {"kernel-agent-loop", "kernel-knowledge", "ncu-report"}
 COMMANDS = {"gen-plan", "refine-plan", "start-rlcr-loop", "cancel-rlcr-loop", "loop-status"}
-needs_claude = pytest.mark.skipif(which("claude") is None, reason="claude CLI not on PATH")
-needs_codex = pytest.mark.skipif(which("codex") is None, reason="codex CLI not on PATH")
 
 
 @pytest.mark.parametrize("installs, uninstalls", [
@@ -79,8 +77,8 @@ def test_missing_knowledge_data_fails_naming_the_path(home, tmp_path):
     assert str(root / "knowledge" / "data" / "tags.yaml") in result.stderr
 
 
-@needs_claude
 def test_claude_lists_the_plugin_its_commands_and_the_skills(home):
+    require_cli("claude")
     installer(home, "claude")
     plugins = json.loads(run(["claude", "plugin", "list", "--json"], home).stdout)
     assert [(p["id"], p["enabled"], p["readFromFolder"]) for p in plugins] == [
@@ -94,8 +92,8 @@ def test_claude_lists_the_plugin_its_commands_and_the_skills(home):
     assert all(f"humanize:{command}" in context for command in COMMANDS), context
 
 
-@needs_claude
 def test_without_the_cli_the_settings_match_what_the_cli_writes(tmp_path):
+    require_cli("claude")
     by_cli, by_files = tmp_path / "cli", tmp_path / "files"
     for folder in (by_cli, by_files):
         (folder / "project").mkdir(parents=True)
@@ -107,8 +105,8 @@ def test_without_the_cli_the_settings_match_what_the_cli_writes(tmp_path):
     assert all(f"humanize:{command}" in context for command in COMMANDS), context
 
 
-@needs_codex
 def test_codex_lists_the_skills_and_the_hooks(home):
+    require_cli("codex")
     installer(home, "codex")
     answers = codex_app_server(home, [("skills/list", {"cwds": [str(home / "project")]}),
                                       ("hooks/list", {"cwds": [str(home / "project")]})])
@@ -126,8 +124,8 @@ def test_codex_lists_the_skills_and_the_hooks(home):
     assert any(line.split()[:1] == ["hooks"] and line.split()[-1] == "true" for line in features.splitlines())
 
 
-@needs_codex
 def test_the_prompt_codex_builds_lists_the_skills(home):
+    require_cli("codex")
     installer(home, "codex")
     prompt = run(["codex", "debug", "prompt-input"], home, cwd=home / "project").stdout
     assert all(f"- {name}: " in prompt for name in SKILL_NAMES)

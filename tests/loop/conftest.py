@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -149,7 +150,18 @@ def stop(cwd: Path, session: str = "s1", shape: str = "claude", **extra) -> dict
     return json.loads(result.stdout) if result.stdout.strip() else None
 
 
+def require_cli(name: str) -> str:
+    """The agent CLI's path. scripts/setup.sh installs claude and codex wherever npm exists (CI among those), so
+    a missing one fails there instead of skipping; only a machine without npm (or outside CI) skips."""
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") or shutil.which("npm"):
+            pytest.fail(f"the {name} CLI is not on PATH: run scripts/setup.sh, which installs it under .tools/")
+        pytest.skip(f"{name} CLI not on PATH and no npm to install it with")
+    return path
+
+
 @pytest.fixture
 def kit() -> SimpleNamespace:
     """The helpers above, for test modules (importlib mode cannot import this conftest by name)."""
-    return SimpleNamespace(git=git, kp=kp, stop=stop, plan=PLAN, entry=KP)
+    return SimpleNamespace(git=git, kp=kp, stop=stop, plan=PLAN, entry=KP, require_cli=require_cli)

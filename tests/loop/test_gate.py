@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-from kernelpilot.loop.claims import RESULTS_HEADER, claim_problems, extract_claims
+from kernelpilot.harness.ledgers import RESULT_COLUMNS as RESULTS_HEADER
+from kernelpilot.loop.claims import claim_problems, extract_claims
 from kernelpilot.loop.gate import hardware_deferrals, run_gate
 
 ENV = ["H200", "132", "570.1", "12.8", "2.11", "3.6", "1980", "3201", "abc1234"]
@@ -60,7 +61,7 @@ def test_geomean_backs_a_speedup_and_wrong_header_is_reported(tmp_path):
     folder = task(tmp_path, geomean=1.47)
     assert claim_problems("geomean 1.47x", folder) == []
     (folder / "benchmarks" / "results.csv").write_text("run_id,gpu\n")
-    assert any("header differs" in p for p in claim_problems("1.47x", folder))
+    assert any("header does not match the results format" in p for p in claim_problems("1.47x", folder))
 
 
 def test_gate_report_and_cli(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -28,6 +30,21 @@ def test_no_loop_folder_means_silence(kit, project):
     for event in ("stop", "pre-tool"):
         result = kit.kp("hook", event, cwd=project, stdin="garbage")
         assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_python_entry_without_a_loop_is_silent_and_loads_only_the_layout(project, env):
+    """Codex's hooks.json runs the module itself, without humanize/bin/kp's shell shortcut: every stop of every
+    session pays this path, so it must print nothing and import nothing of KernelPilot beyond the layout."""
+    for event in ("stop", "pre-tool"):
+        for stdin in ("garbage", json.dumps({"session_id": "s1", "cwd": str(project)})):
+            result = subprocess.run([sys.executable, "-X", "importtime", "-m", "kernelpilot.loop.hook", event],
+                                    cwd=project, input=stdin, capture_output=True, text=True, env=env, timeout=60)
+            assert (result.returncode, result.stdout) == (0, "")
+            lines = result.stderr.splitlines()
+            assert all(line.startswith("import time:") for line in lines), result.stderr
+            loaded = {line.rsplit("|", 1)[-1].strip() for line in lines}
+            assert {name for name in loaded if name.startswith("kernelpilot")} == {
+                "kernelpilot", "kernelpilot.loop", "kernelpilot.loop.layout"}
 
 
 def test_reviewer_agents_never_reenter_the_loop(kit, project, active):

@@ -14,10 +14,9 @@ import pytest
 COMMANDS = {"gen-plan", "refine-plan", "start-rlcr-loop", "cancel-rlcr-loop", "loop-status"}
 
 
-@pytest.mark.skipif(shutil.which("claude") is None, reason="claude CLI not on PATH")
 @pytest.mark.parametrize("target", ["humanize", "."])
-def test_claude_validates_plugin_and_marketplace_strictly(repo_root, target):
-    result = subprocess.run(["claude", "plugin", "validate", "--strict", target], cwd=repo_root, capture_output=True,
+def test_claude_validates_plugin_and_marketplace_strictly(repo_root, kit, target):
+    result = subprocess.run([kit.require_cli("claude"), "plugin", "validate", "--strict", target], cwd=repo_root, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     if target == "humanize":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
 
@@ -34,9 +33,8 @@ def test_command_reviewer_needs_its_command():
     assert reviewer.review_argv(config, True, "0" * 40) == ["cr"]
 
 
-@pytest.mark.skipif(shutil.which("codex") is None, reason="codex CLI not on PATH")
-def test_codex_probe_keeps_only_accepted_hook_features():
-    features = reviewer.codex_hook_features(shutil.which("codex"))
+def test_codex_probe_keeps_only_accepted_hook_features(kit):
+    features = reviewer.codex_hook_features(kit.require_cli("codex"))
     assert "hooks" in features, features
     assert "plugin_hooks" not in features, "a removed feature is not worth disabling"
     argv = reviewer.review_argv({**defaults(), "codex_model": "gpt-5"}, False, "a" * 40)
@@ -46,7 +44,7 @@ def test_codex_probe_keeps_only_accepted_hook_features():
     assert review[1] == "review" and review[-3:] == ["--base", "a" * 40, "-"]
 
 
-@pytest.mark.skipif(shutil.which("claude") is None, reason="claude CLI not on PATH")
-def test_claude_reviewer_runs_with_hooks_disabled():
+def test_claude_reviewer_runs_with_hooks_disabled(kit):
+    kit.require_cli("claude")
     argv = reviewer.review_argv({**defaults(), "reviewer": "claude"}, False, "a" * 40)
     assert argv[1] == "-p" and json.loads(argv[argv.index("--settings") + 1]) == {"disableAllHooks": True}

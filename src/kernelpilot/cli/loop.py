@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from kernelpilot.cli.common import add_verb, add_verbs, console, print_json
-from kernelpilot.errors import KernelPilotError
 
 SESSION_ENV = ("CLAUDE_CODE_SESSION_ID", "CODEX_SESSION_ID")
 
@@ -86,11 +85,10 @@ def _cancel(args: argparse.Namespace) -> int:
 def _gate(args: argparse.Namespace) -> int:
     from kernelpilot.loop.gate import run_gate
     from kernelpilot.loop.machine import gate_inputs
-    from kernelpilot.loop.plan import workloads_file
+    from kernelpilot.loop.plan import require_task_dir
 
     task, summary_path = gate_inputs(Path.cwd(), args.task, args.summary)
-    if not workloads_file(task).is_file():
-        raise KernelPilotError(f"{task}: not a task folder (no workloads.yaml); give --task")
+    require_task_dir(task, "; give --task")
     summary = summary_path.read_text(encoding="utf-8") if summary_path else None
     report = run_gate(task, summary, str(summary_path) if summary_path else "summary")
     if args.json:

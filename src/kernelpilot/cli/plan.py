@@ -37,11 +37,9 @@ def _read(path: Path) -> str:
 
 
 def _task(path: Path | None) -> Path | None:
-    from kernelpilot.loop.plan import workloads_file
+    from kernelpilot.loop.plan import require_task_dir
 
-    if path is not None and not workloads_file(path).is_file():
-        raise KernelPilotError(f"{path}: not a task folder (no workloads.yaml)")
-    return path
+    return require_task_dir(path) if path is not None else None
 
 
 def _report(args: argparse.Namespace, output: Path, problems: list[str], comments: list[str] = ()) -> int:

@@ -19,6 +19,7 @@ from kernelpilot.errors import KernelPilotError
 from kernelpilot.install import merge
 from kernelpilot.install.journal import Journal
 from kernelpilot.install.skills import Bundle, rendered_skills
+from kernelpilot.loop.config import user_config_dir
 
 CLIENTS = ("claude", "codex", "kimi")
 # Codex reads personal skills from ~/.agents/skills since 0.95 (openai/codex#10437); older releases only from
@@ -46,10 +47,9 @@ class Homes:
             root = Path(home).expanduser().resolve()
             return cls(root, root / ".config", root / ".codex", root / ".claude", root / ".config" / "kernelpilot")
         env, root = os.environ, Path.home()
-        config = Path(env.get("XDG_CONFIG_HOME") or root / ".config")
-        return cls(root, config, Path(env.get("CODEX_HOME") or root / ".codex"),
-                   Path(env.get("CLAUDE_CONFIG_DIR") or root / ".claude"),
-                   Path(env.get("KERNELPILOT_CONFIG_DIR") or config / "kernelpilot"))
+        return cls(root, Path(env.get("XDG_CONFIG_HOME") or root / ".config"),
+                   Path(env.get("CODEX_HOME") or root / ".codex"),
+                   Path(env.get("CLAUDE_CONFIG_DIR") or root / ".claude"), user_config_dir())
 
     @property
     def python_record(self) -> Path:
@@ -182,7 +182,7 @@ class ClaudeCode(Client):
                 and any(m.get("name") == merge.MARKETPLACE and m.get("path") == str(ctx.bundle.root) for m in markets))
 
     def before_undo(self, ctx: Context) -> None:
-        changed = [path for path in self.plugin_state(ctx) if path in ctx.journal.changed_since_install(path.parent)]
+        changed = [path for path in self.plugin_state(ctx) if ctx.journal.changed_since_install(path)]
         if not changed:
             return
         claude = self.cli(ctx)
@@ -221,7 +221,7 @@ class Codex(Client):
     def before_undo(self, ctx: Context) -> None:
         hooks, config = ctx.homes.codex / "hooks.json", ctx.homes.codex / "config.toml"
         for path, unmerge in ((hooks, merge.unmerge_codex_hooks), (config, merge.disable_our_codex_hooks_line)):
-            if path in ctx.journal.changed_since_install(path.parent) and path.is_file():
+            if ctx.journal.changed_since_install(path) and path.is_file():
                 path.write_text(unmerge(path), encoding="utf-8")
                 ctx.notes.append(f"{path} changed since the install: only KernelPilot's entries were taken out")
 

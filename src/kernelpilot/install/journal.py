@@ -71,18 +71,18 @@ class Journal:
         for folder in reversed(missing):
             folder.mkdir()
             self.entries.setdefault(str(folder), Entry(str(folder), "dir", None))
-        self.needs.update(str(folder) for folder in [path, *path.parents])
 
-    def write_file(self, path: Path, data: bytes, mode: int | None = None) -> bool:
-        """Write `data` to `path` unless it is already there; returns whether anything changed."""
+    def write_file(self, path: Path, data: bytes) -> bool:
+        """Write `data` to `path` unless it is already there; returns whether anything changed. A file that
+        existed keeps its permission bits; a new one gets the umask's."""
         self.needs.update(str(folder) for folder in [path, *path.parents])
-        if path.is_file() and path.read_bytes() == data and (mode is None or stat.S_IMODE(path.stat().st_mode) == mode):
+        if path.is_file() and path.read_bytes() == data:
             return False
         self.make_dirs(path.parent)
         self._remember_before(path)
         earlier_mode = stat.S_IMODE(path.stat().st_mode) if path.exists() else None
         atomic_write_bytes(path, data)
-        os.chmod(path, mode if mode is not None else earlier_mode if earlier_mode is not None else _new_file_mode())
+        os.chmod(path, earlier_mode if earlier_mode is not None else _new_file_mode())
         self.entries[str(path)].after = digest(path)
         return True
 
@@ -151,10 +151,10 @@ class Journal:
 
     # -- undoing --------------------------------------------------------------------------------------------
 
-    def changed_since_install(self, under: Path) -> list[Path]:
-        return [Path(entry.path) for entry in self.entries.values()
-                if entry.kind == "file" and Path(entry.path).is_relative_to(under)
-                and digest(Path(entry.path)) != entry.after]
+    def changed_since_install(self, path: Path) -> bool:
+        """Whether a file the install wrote holds something else now."""
+        entry = self.entries.get(str(path))
+        return entry is not None and entry.kind == "file" and digest(path) != entry.after
 
     def undo(self, others: list["Journal"]) -> list[str]:
         """Put every recorded path back; returns one line per path kept as it is, with the reason. A path another

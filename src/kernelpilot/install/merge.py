@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 from kernelpilot.errors import KernelPilotError
+from kernelpilot.fsutil import read_json
 
 HOOK_MODULE = "-m kernelpilot.loop.hook"
 STOP_TIMEOUT_S, PRE_TOOL_TIMEOUT_S = 7200, 30
@@ -20,12 +21,13 @@ OUR_HOOKS_LINE = "hooks = true"
 
 
 def read_json_object(path: Path) -> dict:
-    if not path.is_file():
+    """A client's JSON settings file; {} when it is absent or empty."""
+    if not path.is_file() or path.stat().st_size == 0:
         return {}
     try:
-        data = json.loads(path.read_text(encoding="utf-8") or "{}")
-    except json.JSONDecodeError as exc:
-        raise KernelPilotError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); fix it and run the installer again")
+        data = read_json(path)
+    except KernelPilotError as exc:
+        raise KernelPilotError(f"{exc}; fix it and run the installer again") from None
     if not isinstance(data, dict):
         raise KernelPilotError(f"{path}: expected a JSON object")
     return data

@@ -4,16 +4,17 @@ map's summary geomeans)."""
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from kernelpilot.harness.ledgers import RESULT_COLUMNS
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.harness.environment import ENV_COLUMNS
+from kernelpilot.harness.ledgers import read_results
 
-RESULTS_HEADER = list(RESULT_COLUMNS)
-ENV_COLUMNS = RESULTS_HEADER[RESULTS_HEADER.index("gpu"):]
+# a row backs a figure only when it also says where it was measured: the environment and the commit
+BACKING_COLUMNS = (*ENV_COLUMNS, "commit")
 # claim kind -> the results.csv columns that can back it
 COLUMNS = {
     "speedup": ("speedup_device", "speedup_host", "speedup_dobench"),
@@ -64,21 +65,19 @@ def collect_evidence(task_dir: Path) -> tuple[dict[str, list[Evidence]], list[st
     """Backing figures per claim kind, and the problems met reading them (a wrong header, a bad number)."""
     evidence: dict[str, list[Evidence]] = {kind: [] for kind in COLUMNS}
     problems: list[str] = []
-    results = task_dir / "benchmarks" / "results.csv"
-    if results.exists():
-        with open(results, newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            if reader.fieldnames != RESULTS_HEADER:
-                problems.append(f"{results}: header differs from the harness's results header")
-            else:
-                for line, row in enumerate(reader, start=2):
-                    if any(not (row.get(column) or "").strip() for column in ENV_COLUMNS):
-                        continue  # a figure without its environment backs nothing
-                    for kind, columns in COLUMNS.items():
-                        for column in columns:
-                            _add(evidence[kind], row.get(column), f"{column}={row.get(column)} "
-                                 f"(results.csv line {line}: run {row['run_id']}, case {row['case']}, "
-                                 f"impl {row['impl']}, {row['gpu']})", problems)
+    try:
+        rows = read_results(task_dir)
+    except KernelPilotError as exc:
+        problems.append(str(exc))
+        rows = []
+    for line, row in enumerate(rows, start=2):
+        if any(not (row.get(column) or "").strip() for column in BACKING_COLUMNS):
+            continue  # a figure without its environment backs nothing
+        for kind, columns in COLUMNS.items():
+            for column in columns:
+                _add(evidence[kind], row.get(column), f"{column}={row.get(column)} "
+                     f"(results.csv line {line}: run {row['run_id']}, case {row['case']}, "
+                     f"impl {row['impl']}, {row['gpu']})", problems)
     perf_map = task_dir / "benchmarks" / "performance-map.json"
     if perf_map.exists():
         try:

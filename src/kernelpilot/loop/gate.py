@@ -53,12 +53,8 @@ def run_gate(task_dir: Path, summary: str | None, summary_name: str = "round sum
     if not (task_dir / "task.yaml").is_file():
         report.notes.append(f"{task_dir} has no task.yaml: not a harness task folder, so only the claims check ran")
         return report
-    try:
-        from kernelpilot.harness.evidence import evidence_problems
-    except ImportError:
-        report.notes.append("ledger, correctness, performance-map and dispatcher checks need kernelpilot.harness, "
-                            "which this installation lacks")
-        return report
+    from kernelpilot.harness.evidence import evidence_problems
+
     problems = evidence_problems(task_dir)
     if problems:
         report.problems += problems

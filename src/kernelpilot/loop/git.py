@@ -8,27 +8,33 @@ from pathlib import Path
 from kernelpilot.errors import KernelPilotError
 
 
-def git(project: str | Path, *args: str, check: bool = True) -> str:
+def _run(project: str | Path, args: tuple[str, ...], timeout: float = 60) -> subprocess.CompletedProcess:
     try:
-        result = subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True, timeout=60)
+        return subprocess.run(["git", "-C", str(project), *args], capture_output=True, text=True, timeout=timeout)
     except FileNotFoundError:
         raise KernelPilotError("git is not installed") from None
+
+
+def _last_error(result: subprocess.CompletedProcess, fallback: str) -> str:
+    return (result.stderr.strip().splitlines() or [fallback])[-1]
+
+
+def git(project: str | Path, *args: str, check: bool = True) -> str:
+    result = _run(project, args)
     if check and result.returncode != 0:
-        detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise KernelPilotError(f"git {' '.join(args)} failed in {project}: {detail}")
+        raise KernelPilotError(f"git {' '.join(args)} failed in {project}: {_last_error(result, 'no message')}")
     return result.stdout.strip()
 
 
 def toplevel(path: str | Path) -> Path:
-    result = subprocess.run(["git", "-C", str(path), "rev-parse", "--show-toplevel"], capture_output=True, text=True)
+    result = _run(path, ("rev-parse", "--show-toplevel"))
     if result.returncode != 0:
         raise KernelPilotError(f"{path} is not inside a git repository")
     return Path(result.stdout.strip())
 
 
 def head_commit(project: str | Path) -> str:
-    result = subprocess.run(["git", "-C", str(project), "rev-parse", "--verify", "--quiet", "HEAD"],
-                            capture_output=True, text=True)
+    result = _run(project, ("rev-parse", "--verify", "--quiet", "HEAD"))
     if result.returncode != 0:
         raise KernelPilotError(f"{project} has no commit yet: commit something before starting a loop")
     return result.stdout.strip()
@@ -67,5 +73,5 @@ def exclude_humanize(project: str | Path) -> None:
 
 def push(project: str | Path) -> str | None:
     """Push the current branch; None when it worked, else git's last error line."""
-    result = subprocess.run(["git", "-C", str(project), "push"], capture_output=True, text=True, timeout=300)
-    return None if result.returncode == 0 else ((result.stderr.strip().splitlines() or ["failed"])[-1])
+    result = _run(project, ("push",), timeout=300)
+    return None if result.returncode == 0 else _last_error(result, "failed")

@@ -42,9 +42,13 @@ def loop_dir(project: str, loop_id: str) -> str:
     return os.path.join(project, RLCR, loop_id)
 
 
+def active_file(project: str) -> str:
+    return os.path.join(project, RLCR, ACTIVE)
+
+
 def read_active(project: str) -> dict | None:
     """The active-loop pointer, or None when no loop runs. A damaged pointer reads as {"damaged": reason}."""
-    path = os.path.join(project, RLCR, ACTIVE)
+    path = active_file(project)
     try:
         with open(path, encoding="utf-8") as handle:
             pointer = json.load(handle)

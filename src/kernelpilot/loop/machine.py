@@ -76,13 +76,12 @@ class Loop:
         atomic_write_json(self.path(layout.STATE), state)
 
     def set_pointer(self, session_id: str | None) -> None:
-        atomic_write_json(Path(layout.rlcr_dir(str(self.project))) / layout.ACTIVE,
-                          {"loop_id": self.loop_id, "session_id": session_id})
+        atomic_write_json(layout.active_file(str(self.project)), {"loop_id": self.loop_id, "session_id": session_id})
 
     def clear_pointer(self) -> None:
         pointer = layout.read_active(str(self.project))
         if pointer is not None and pointer.get("loop_id") in (self.loop_id, None):
-            (Path(layout.rlcr_dir(str(self.project))) / layout.ACTIVE).unlink(missing_ok=True)
+            Path(layout.active_file(str(self.project))).unlink(missing_ok=True)
 
     def quarantine(self, reason: str) -> str:
         """Set an unreadable state file aside (kept, never deleted), end the loop, and say so."""
@@ -100,7 +99,7 @@ class Loop:
 
 def start_loop(plan_file: Path, cwd: Path, flags: dict, session_id: str | None, task: Path | None) -> tuple[Loop, str]:
     from kernelpilot.loop.gate import hardware_deferrals, visible_gpus
-    from kernelpilot.loop.plan import parse_plan, parse_task_table, plan_problems, plan_task_dir, workloads_file
+    from kernelpilot.loop.plan import parse_plan, parse_task_table, plan_problems, plan_task_dir, require_task_dir
 
     project = git.toplevel(cwd).resolve()
     base_commit = git.head_commit(project)
@@ -122,11 +121,8 @@ def start_loop(plan_file: Path, cwd: Path, flags: dict, session_id: str | None, 
                                f"the active-loop pointer is damaged ({pointer['damaged']}): "
                                "`kernelpilot loop cancel --force` first")
     plan_text = plan_path.read_text(encoding="utf-8")
-    task_dir = task or (Path(plan_task_dir(plan_text)) if plan_task_dir(plan_text) else None)
-    if task_dir is not None:
-        task_dir = (project / task_dir).resolve() if not task_dir.is_absolute() else task_dir.resolve()
-        if not workloads_file(task_dir).is_file():
-            raise KernelPilotError(f"{task_dir}: not a task folder (no workloads.yaml)")
+    named = task or plan_task_dir(plan_text)
+    task_dir = require_task_dir((project / named).resolve()) if named else None
     problems = plan_problems(plan_text, task_dir)
     if problems:
         raise KernelPilotError(f"{plan_file}: {problems[0]}" + (f" (and {len(problems) - 1} more; see "
@@ -397,7 +393,7 @@ def cancel_loop(project_dir: Path, force: bool) -> str:
     if "damaged" in pointer:
         if not force:
             raise KernelPilotError(f"the active-loop pointer is damaged ({pointer['damaged']}): use --force")
-        (Path(layout.rlcr_dir(str(project))) / layout.ACTIVE).unlink(missing_ok=True)
+        Path(layout.active_file(str(project))).unlink(missing_ok=True)
         return "cleared the damaged active-loop pointer"
     loop = Loop(project, pointer["loop_id"])
     pid_file = loop.path(layout.REVIEWER_PID)

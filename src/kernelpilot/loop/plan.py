@@ -148,7 +148,8 @@ def plan_problems(text: str, task_dir: Path | None = None) -> list[str]:
     if "tasks" in plan.sections:
         problems += _task_problems(plan.sections["tasks"], {c.number for c in criteria})
     if task_dir is not None:
-        problems += [f"acceptance criteria never name W case '{case}' of op '{op}' (from {workloads_file(task_dir)})"
+        source = workloads_file(task_dir)
+        problems += [f"acceptance criteria never name W case '{case}' of op '{op}' (from {source})"
                      for op, case in missing_cases(plan.sections.get("acceptance", ""), task_dir)]
     return problems
 
@@ -204,12 +205,24 @@ def _task_problems(body: str, criteria: set[int]) -> list[str]:
     return problems
 
 
-def workloads_file(task_dir: Path) -> Path:
-    """The task's workloads.yaml: its own, or a twin's sibling's (task.yaml `twin_of` names the folder beside it).
-    Read here as plain YAML because the loop runs without the harness (see gate.py)."""
+def _task_spec(task_dir: Path) -> dict:
+    """task.yaml as plain YAML ({} when absent): the loop also takes a folder that holds only workloads.yaml,
+    so it does not load the harness's full, schema-checked task here."""
     spec = read_yaml(task_dir / "task.yaml") if (task_dir / "task.yaml").is_file() else None
-    sibling = spec.get("twin_of") if isinstance(spec, dict) else None
+    return spec if isinstance(spec, dict) else {}
+
+
+def workloads_file(task_dir: Path) -> Path:
+    """The task's workloads.yaml: its own, or a twin's sibling's (task.yaml `twin_of` names the folder beside it)."""
+    sibling = _task_spec(task_dir).get("twin_of")
     return (task_dir.parent / sibling if sibling else task_dir) / "workloads.yaml"
+
+
+def require_task_dir(task_dir: Path, hint: str = "") -> Path:
+    """The folder itself when it is a task folder (it, or a twin's sibling, holds workloads.yaml)."""
+    if not workloads_file(task_dir).is_file():
+        raise KernelPilotError(f"{task_dir}: not a task folder (no workloads.yaml){hint}")
+    return task_dir
 
 
 def workload_cases(task_dir: Path) -> list[tuple[str, str]]:
@@ -228,15 +241,8 @@ def workload_cases(task_dir: Path) -> list[tuple[str, str]]:
 
 
 def task_arch(task_dir: Path) -> str | None:
-    """The target architecture the task names (task.yaml `arch` or `target.arch`), if any."""
-    spec_path = task_dir / "task.yaml"
-    if not spec_path.exists():
-        return None
-    spec = read_yaml(spec_path)
-    if not isinstance(spec, dict):
-        return None
-    target = spec.get("target") if isinstance(spec.get("target"), dict) else {}
-    arch = spec.get("arch") or spec.get("target_arch") or target.get("arch")
+    """The target architecture task.yaml names (`arch`), if any."""
+    arch = _task_spec(task_dir).get("arch")
     return str(arch) if arch else None
 
 

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kernelpilot.errors import KernelPilotError
+from kernelpilot.loop import layout
 from kernelpilot.loop.hook import REVIEWER_ENV
 
 # Codex has renamed its hooks feature across releases; the probe keeps those the installed CLI accepts.
@@ -116,7 +117,7 @@ def run_review(argv: list[str], prompt: str, cwd: Path, timeout: float, loop_dir
         except OSError as exc:
             stderr.write(f"cannot start {argv[0]}: {exc}\n".encode())
             return ReviewRun("", 127, False, 0.0)
-        pid_file = loop_dir / "reviewer.pid"
+        pid_file = loop_dir / layout.REVIEWER_PID
         pid_file.write_text(str(process.pid), encoding="utf-8")
         timed_out = False
         try:
