@@ -10,14 +10,14 @@ import sys
 from kernelpilot import __version__
 from kernelpilot.errors import KernelPilotError
 
-# area -> (module that registers its verbs, one-line help). Modules are imported lazily so that
-# hook invocations (`kernelpilot loop hook ...`) pay only for what they use.
+# area -> (module that registers its verbs, one-line help). Modules are imported lazily so that a verb pays only
+# for its own area.
 AREAS: dict[str, tuple[str, str]] = {
     "task": ("kernelpilot.cli.task", "scaffold, check, time, map and report kernel tasks"),
     "ledger": ("kernelpilot.cli.ledger", "validate and render a task's append-only ledgers"),
     "knowledge": ("kernelpilot.cli.knowledge", "fetch, index and search the kernel evidence corpus"),
     "ncu": ("kernelpilot.cli.ncu", "capture Nsight Compute reports and digest them into one next edit"),
-    "loop": ("kernelpilot.cli.loop", "the review-gated RLCR loop: start, status, cancel, hooks, gate"),
+    "loop": ("kernelpilot.cli.loop", "the review-gated RLCR loop: start, status, cancel, gate"),
     "plan": ("kernelpilot.cli.plan", "generate, refine and validate loop plans"),
     "install": ("kernelpilot.cli.install", "install skills and the loop plugin into Claude Code, Codex, Kimi"),
 }

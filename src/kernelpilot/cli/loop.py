@@ -38,8 +38,6 @@ def register(area_parser: argparse.ArgumentParser) -> None:
     gate.add_argument("--task", type=Path, help="task folder (default: the active loop's, else the current folder)")
     gate.add_argument("--summary", type=Path, help="summary whose figures to check (default: the active loop's "
                                                    "current round summary)")
-    hook = add_verb(verbs, "hook", _hook, "the Stop / PreToolUse hook (client JSON on stdin)")
-    hook.add_argument("event", choices=["stop", "pre-tool"])
 
 
 def _start(args: argparse.Namespace) -> int:
@@ -101,8 +99,3 @@ def _gate(args: argparse.Namespace) -> int:
             out.print(f"  {line}", markup=False)
     return 0 if report.ok else 1
 
-
-def _hook(args: argparse.Namespace) -> int:
-    from kernelpilot.loop.hook import main
-
-    return main([args.event])
