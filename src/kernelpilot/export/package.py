@@ -26,7 +26,7 @@ from kernelpilot.export.sources import check_signatures, portable_sources
 from kernelpilot.fsutil import atomic_write_text, read_json
 from kernelpilot.harness import evidence, ledgers
 from kernelpilot.harness.bucketing import bucketing_source
-from kernelpilot.harness.perfmap import TEMPLATES as HARNESS_TEMPLATES, geomean
+from kernelpilot.harness.perfmap import geomean
 from kernelpilot.harness.spec import Task, load_task
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -225,7 +225,7 @@ def _literal(value, indent: int = 0) -> str:
 def _render(template: str, **values) -> str:
     import jinja2
 
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, HARNESS_TEMPLATES]),
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                                      keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     return environment.get_template(template).render(**values)
 
