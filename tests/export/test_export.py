@@ -142,6 +142,17 @@ def test_refuses_a_candidate_importing_kernelpilot_beyond_the_runtime(committed_
         export_task(committed_task, tmp_path / "kda_kernels")
 
 
+def test_refuses_a_promoted_candidate_whose_parameters_differ_from_the_op(committed_task, tmp_path, commit):
+    path = committed_task / "candidates" / "triton_rows.py"
+    path.write_text(path.read_text().replace("def triton_one_pass_rms_norm(x, w, eps=1e-6):",
+                                             "def triton_one_pass_rms_norm(w, x, eps=1e-6):"))
+    commit(committed_task.parent, "parameters out of order")
+    with pytest.raises(KernelPilotError, match=r"triton_rows.py:\d+: triton_one_pass_rms_norm\(w, x, eps\) does not "
+                                               r"take the op's parameters \(x, w, eps\)"):
+        export_task(committed_task, tmp_path / "kda_kernels")
+    assert not (tmp_path / "kda_kernels").exists()
+
+
 def test_cli_exports_and_reports_bad_input_in_one_line(committed_task, tmp_path):
     command = [sys.executable, "-m", "kernelpilot", "task", "export", str(committed_task),
                "--package", str(tmp_path / "kda_kernels"), "--json"]

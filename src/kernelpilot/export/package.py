@@ -63,11 +63,11 @@ def export_task(task_path: str | Path, package: Path | None = None) -> Exported:
     winners = _promoted(task, perf_map)
     if not winners:
         raise KernelPilotError(f"{task.name}: cannot export: no candidate won any shape bucket (nothing is promoted)")
-    check_signatures(task.candidate_folders, winners, {name: op.parameter_names for name, op in task.ops.items()})
+    check_signatures(task, winners)
     commit = _commit(task)
     manifest = _manifest(task, perf_map, domain, family, commit)
     family_dir = (package or default_package()) / domain / family
-    files = portable_sources(task.candidate_folders, sorted(winners))
+    files = portable_sources(task, sorted(winners))
     files["__init__.py"] = _render("arch.py.j2", arch=task.arch, family=family, task=task.name, commit=commit,
                                    manifest_literal=_literal(manifest))
     files["dispatch.py"] = _render("dispatch.py.j2", bucketing=bucketing_source(), arch=task.arch, family=family, run_id=perf_map["run_id"],
