@@ -1,6 +1,7 @@
 """`kernelpilot task export` on committed copies of the real norm task: output, stamps, idempotence, refusals."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,14 @@ def test_refuses_uncommitted_changes(committed_task, tmp_path):
     _append(committed_task / "candidates" / "triton_rows.py", "# edited after the benchmark\n")
     with pytest.raises(KernelPilotError, match="uncommitted changes .*triton_rows.py"):
         export_task(committed_task, tmp_path / "kda_kernels")
+
+
+def test_refuses_a_task_outside_git(norm_task, tmp_path):
+    root = tmp_path / "repo" / norm_task.name
+    shutil.copytree(norm_task, root, ignore=shutil.ignore_patterns("__pycache__"))
+    with pytest.raises(KernelPilotError, match=f"{root} is not in a git repository"):
+        export_task(root, tmp_path / "kda_kernels")
+    assert not (tmp_path / "kda_kernels").exists()
 
 
 def test_refuses_a_candidate_importing_kernelpilot_beyond_the_runtime(committed_task, tmp_path, commit):
