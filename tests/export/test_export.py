@@ -167,7 +167,10 @@ def test_cli_exports_and_reports_bad_input_in_one_line(committed_task, tmp_path)
                "--package", str(tmp_path / "kda_kernels"), "--json"]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["optimized"] == {"norm_infer": True, "triton_one_pass_rms_norm": True}
+    reported = json.loads(result.stdout)
+    assert reported["optimized"] == {"norm_infer": True, "triton_one_pass_rms_norm": True}
+    assert reported == {"task": committed_task.name, "arch": "h200", "changed": True, "optimized": reported["optimized"],
+                        "folder": str(tmp_path / "kda_kernels" / "diffusion" / "norm_infer")}
     missing = subprocess.run(command[:5] + [str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "not a task folder" in missing.stderr
 
