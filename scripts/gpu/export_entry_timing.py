@@ -12,6 +12,7 @@ import torch
 import kda_kernels
 from kernelpilot.harness import sglang
 from kernelpilot.harness.inputs import make_args
+from kernelpilot.harness.perfmap import geomean
 from kernelpilot.harness.spec import call_arguments, load_task
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
@@ -49,8 +50,7 @@ def main(version: str) -> None:
         kda_kernels.uninstall()
         ratios.append(before / after)
         print(f"{case.id:44s} sglang {before:9.2f}  installed {after:9.2f}  x{before / after:5.2f}  {sorted(routes)}")
-    geomean = torch.tensor(ratios).log().mean().exp().item()
-    print(f"geomean speedup of the entry point, all {len(ratios)} cases: x{geomean:.3f}")
+    print(f"geomean speedup of the entry point, all {len(ratios)} cases: x{geomean(ratios):.3f}")
 
 
 if __name__ == "__main__":

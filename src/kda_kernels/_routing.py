@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 ARCH_OF_CAPABILITY = {(10, 0): "b200", (9, 0): "h200"}
 # Forces the route whatever the device: an arch name runs that arch's kernels (under TRITON_INTERPRET=1 on the CPU,
-# say), "none" runs SGLang's own functions everywhere.
+# say), "none" runs SGLang's own functions everywhere. Read once, when the family module is imported: every SGLang
+# call goes through implementation(), and an environment lookup there would cost a fifth of it.
 ARCH_OVERRIDE = "KDA_KERNELS_ARCH"
 SGLANG_ROUTE = "sglang"
 
@@ -31,6 +32,7 @@ class Family:
         self.calls: Counter = Counter()
         self._dispatchers: dict[str, Any] = {}
         self._device_arch: dict[int, str | None] = {}
+        self._forced = os.environ.get(ARCH_OVERRIDE) or None
 
     def implementation(self, function_name: str, values: dict[str, Any]) -> Callable:
         arch = self.arch_for(next((v.device for v in values.values() if hasattr(v, "device")), None))
@@ -45,9 +47,8 @@ class Family:
 
     def arch_for(self, device) -> str | None:
         """The exported arch whose kernels serve a call on this torch device, or None for SGLang's own function."""
-        forced = os.environ.get(ARCH_OVERRIDE)
-        if forced:
-            return forced if forced in self.arches else None
+        if self._forced:
+            return self._forced if self._forced in self.arches else None
         if device is None or device.type != "cuda":
             return None
         index = device.index if device.index is not None else _current_cuda_device()

@@ -1,6 +1,7 @@
 """`kernelpilot task export` on committed copies of the real norm task: output, stamps, idempotence, refusals."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -135,6 +136,14 @@ def test_refuses_uncommitted_changes(committed_task, tmp_path):
         export_task(committed_task, tmp_path / "kda_kernels")
 
 
+def test_refuses_a_task_outside_git(norm_task, tmp_path):
+    root = tmp_path / "repo" / norm_task.name
+    shutil.copytree(norm_task, root, ignore=shutil.ignore_patterns("__pycache__"))
+    with pytest.raises(KernelPilotError, match=f"{root} is not in a git repository"):
+        export_task(root, tmp_path / "kda_kernels")
+    assert not (tmp_path / "kda_kernels").exists()
+
+
 def test_refuses_a_candidate_importing_kernelpilot_beyond_the_runtime(committed_task, tmp_path, commit):
     _append(committed_task / "candidates" / "_norm_rows.py", "from kernelpilot.harness import spec\n")
     commit(committed_task.parent, "imports the harness")
@@ -142,12 +151,26 @@ def test_refuses_a_candidate_importing_kernelpilot_beyond_the_runtime(committed_
         export_task(committed_task, tmp_path / "kda_kernels")
 
 
+def test_refuses_a_promoted_candidate_whose_parameters_differ_from_the_op(committed_task, tmp_path, commit):
+    path = committed_task / "candidates" / "triton_rows.py"
+    path.write_text(path.read_text().replace("def triton_one_pass_rms_norm(x, w, eps=1e-6):",
+                                             "def triton_one_pass_rms_norm(w, x, eps=1e-6):"))
+    commit(committed_task.parent, "parameters out of order")
+    with pytest.raises(KernelPilotError, match=r"triton_rows.py:\d+: triton_one_pass_rms_norm\(w, x, eps\) does not "
+                                               r"take the op's parameters \(x, w, eps\)"):
+        export_task(committed_task, tmp_path / "kda_kernels")
+    assert not (tmp_path / "kda_kernels").exists()
+
+
 def test_cli_exports_and_reports_bad_input_in_one_line(committed_task, tmp_path):
     command = [sys.executable, "-m", "kernelpilot", "task", "export", str(committed_task),
                "--package", str(tmp_path / "kda_kernels"), "--json"]
     result = subprocess.run(command, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)["optimized"] == {"norm_infer": True, "triton_one_pass_rms_norm": True}
+    reported = json.loads(result.stdout)
+    assert reported["optimized"] == {"norm_infer": True, "triton_one_pass_rms_norm": True}
+    assert reported == {"task": committed_task.name, "arch": "h200", "changed": True, "optimized": reported["optimized"],
+                        "folder": str(tmp_path / "kda_kernels" / "diffusion" / "norm_infer")}
     missing = subprocess.run(command[:5] + [str(tmp_path / "nowhere")], capture_output=True, text=True)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1 and "not a task folder" in missing.stderr
 

@@ -7,6 +7,8 @@ import pytest
 import torch
 
 import kda_kernels
+from kda_kernels._routing import ARCH_OF_CAPABILITY
+from kernelpilot.export.sglang_patch import exported_layouts
 from kernelpilot.harness.spec import load_task
 
 pytestmark = pytest.mark.gpu
@@ -22,14 +24,12 @@ CALLS = [
 ]
 
 
-@pytest.mark.parametrize("version", ["0.5.12", "0.5.23"])
+@pytest.mark.parametrize("version", exported_layouts())
 def test_sglang_entry_point_runs_our_kernel_until_uninstall(version, sglang_releases, sglang_function,
                                                            by_name_importer, family, norm_task, committed_route):
-    if version not in sglang_releases:
-        pytest.skip(f"the export has no layout for sglang {version}")
     task = load_task(norm_task)
     reference = _module(norm_task / "reference.py")
-    arch = {(9, 0): "h200", (10, 0): "b200"}.get(torch.cuda.get_device_capability())
+    arch = ARCH_OF_CAPABILITY.get(torch.cuda.get_device_capability())
     loaded = {name: sglang_function(version, name) for name in {call[0] for call in CALLS}}
     call_sites = {name: by_name_importer(f"kda_test_importer_{name}", module.__name__, name)
                   for name, (module, _) in loaded.items()}

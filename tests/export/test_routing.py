@@ -68,8 +68,8 @@ def test_a_cpu_tensor_runs_sglang(committed_task, measured_twin, export):
 
 @pytest.mark.parametrize("arch", ["b200", "h200"])
 def test_each_arch_routes_to_its_own_exported_kernels(committed_task, measured_twin, export, monkeypatch, arch):
+    monkeypatch.setenv(ARCH_OVERRIDE, arch)  # read when the family module is imported
     family = export(committed_task, measured_twin)
-    monkeypatch.setenv(ARCH_OVERRIDE, arch)
     x = torch.empty(2, 24, 128, dtype=torch.bfloat16, device="meta")  # a bucket a Triton candidate won
     w = torch.empty(128, dtype=torch.bfloat16, device="meta")
     kernel = family.FAMILY.implementation(ONE_PASS, {"x": x, "w": w, "eps": 1e-6})

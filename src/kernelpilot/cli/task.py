@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 
 from kernelpilot.cli.common import add_verb, add_verbs, console, print_json
@@ -254,8 +255,7 @@ def cmd_export(args) -> int:
 
     exported = export_task(args.task, Path(args.package) if args.package else None)
     if args.json:
-        print_json({"task": exported.task, "arch": exported.arch, "folder": str(exported.folder),
-                    "changed": exported.changed, "optimized": exported.optimized})
+        print_json(dataclasses.asdict(exported))  # the folder as a string, by print_json's default=str
     else:
         what = "exported" if exported.changed else "unchanged"
         optimized = ", ".join(f"{fn} ({'optimized' if yes else 'SGLang kept'})" for fn, yes in exported.optimized.items())

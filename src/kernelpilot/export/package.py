@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +25,9 @@ from kernelpilot.export.sources import check_signatures, portable_sources
 from kernelpilot.fsutil import atomic_write_text, read_json
 from kernelpilot.harness import evidence, ledgers
 from kernelpilot.harness.bucketing import bucketing_source
-from kernelpilot.harness.perfmap import TEMPLATES as HARNESS_TEMPLATES, geomean
+from kernelpilot.harness.perfmap import geomean
 from kernelpilot.harness.spec import Task, load_task
+from kernelpilot.loop.git import git, toplevel
 
 TEMPLATES = Path(__file__).parent / "templates"
 TASK_INPUTS = ("task.yaml", "workloads.yaml", "candidates", "benchmarks", "ledgers")
@@ -63,11 +63,11 @@ def export_task(task_path: str | Path, package: Path | None = None) -> Exported:
     winners = _promoted(task, perf_map)
     if not winners:
         raise KernelPilotError(f"{task.name}: cannot export: no candidate won any shape bucket (nothing is promoted)")
-    check_signatures(task.candidate_folders, winners, {name: op.parameter_names for name, op in task.ops.items()})
+    check_signatures(task, winners)
     commit = _commit(task)
     manifest = _manifest(task, perf_map, domain, family, commit)
     family_dir = (package or default_package()) / domain / family
-    files = portable_sources(task.candidate_folders, sorted(winners))
+    files = portable_sources(task, sorted(winners))
     files["__init__.py"] = _render("arch.py.j2", arch=task.arch, family=family, task=task.name, commit=commit,
                                    manifest_literal=_literal(manifest))
     files["dispatch.py"] = _render("dispatch.py.j2", bucketing=bucketing_source(), arch=task.arch, family=family, run_id=perf_map["run_id"],
@@ -109,18 +109,17 @@ def _promoted(task: Task, perf_map: dict) -> dict[str, list[str]]:
 def _commit(task: Task) -> str:
     """The last commit that touched the task folder (or a twin's sibling, whose definition and candidates it uses),
     which must hold every exported input as committed."""
-    def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", *args], cwd=task.root, capture_output=True, text=True)
-
-    if git("rev-parse", "--show-toplevel").returncode != 0:
+    try:
+        toplevel(task.root)
+    except KernelPilotError:
         raise KernelPilotError(f"{task.name}: cannot export: {task.root} is not in a git repository "
-                               f"(KDA_COMMIT stamps the commit the export came from)")
+                               f"(KDA_COMMIT stamps the commit the export came from)") from None
     inputs = [str(folder / name) for folder in task.folders for name in TASK_INPUTS]
-    dirty = git("status", "--porcelain", "--", *inputs).stdout.splitlines()
+    dirty = git(task.root, "status", "--porcelain", "--", *inputs).splitlines()
     if dirty:
         raise KernelPilotError(f"{task.name}: cannot export: uncommitted changes ({dirty[0].strip()}"
                                f"{f' and {len(dirty) - 1} more' if len(dirty) > 1 else ''}); commit the task first")
-    commit = git("rev-list", "-1", "HEAD", "--", *map(str, task.folders)).stdout.strip()
+    commit = git(task.root, "rev-list", "-1", "HEAD", "--", *map(str, task.folders), check=False)
     if not commit:
         raise KernelPilotError(f"{task.name}: cannot export: the task folder has no commit yet")
     return commit
@@ -225,7 +224,7 @@ def _literal(value, indent: int = 0) -> str:
 def _render(template: str, **values) -> str:
     import jinja2
 
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader([TEMPLATES, HARNESS_TEMPLATES]),
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES),
                                      keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
     return environment.get_template(template).render(**values)
 

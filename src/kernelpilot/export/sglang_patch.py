@@ -16,6 +16,7 @@ from pathlib import Path
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_text
 from kernelpilot.harness.sglang import find_source
+from kernelpilot.loop.git import git
 
 INIT = "python/sglang/__init__.py"
 BLOCK = (Path(__file__).parent / "templates" / "sglang_init_block.py").read_text(encoding="utf-8")
@@ -29,9 +30,10 @@ def render(upstream: str) -> str:
     """The patch that appends BLOCK to this `__init__.py`, as real git writes it."""
     with tempfile.TemporaryDirectory(prefix="kda-patch-") as folder:
         root = _lay_out(Path(folder), upstream)
-        _git(root, "add", INIT)
+        git(root, "add", INIT)
         (root / INIT).write_text(upstream + ("" if upstream.endswith("\n") else "\n") + BLOCK, encoding="utf-8")
-        return _git(root, "diff", "-U1", "--no-color", "--", INIT).stdout
+        git(root, "diff", "-U1", "--no-color", "--output=kda.patch", "--", INIT)  # git() would strip the text
+        return (root / "kda.patch").read_text(encoding="utf-8")
 
 
 def apply_problem(patch: str, upstream: str) -> str | None:
@@ -70,14 +72,8 @@ def version_key(version: str) -> tuple:
 
 
 def _lay_out(root: Path, upstream: str) -> Path:
-    _git(root, "init", "-q")
+    git(root, "init", "-q")
     (root / INIT).parent.mkdir(parents=True)
     (root / INIT).write_text(upstream, encoding="utf-8")
     return root
 
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess:
-    result = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise KernelPilotError(f"git {args[0]} failed: {(result.stderr.strip().splitlines() or ['?'])[-1]}")
-    return result

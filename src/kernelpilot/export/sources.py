@@ -12,32 +12,27 @@ import ast
 from pathlib import Path
 
 from kernelpilot.errors import KernelPilotError
+from kernelpilot.harness.spec import Task
 
 RUNTIME_MODULES = frozenset({"kernelpilot.launch"})
 
 
-def portable_sources(candidate_folders: list[Path], promoted: list[str]) -> dict[str, str]:
+def portable_sources(task: Task, promoted: list[str]) -> dict[str, str]:
     """file name -> source, for the promoted candidates and every `_helper` they import, imports made relative.
-    Each file comes from the first folder that has it (a twin's own candidates/, then its sibling's)."""
+    Each file is the one the task itself loads (Task.candidate_path: a twin's own, else its sibling's)."""
     sources: dict[str, str] = {}
-    queue = [f"{name}.py" for name in promoted]
+    queue = list(promoted)
     while queue:
-        file_name = queue.pop()
-        if file_name in sources:
+        name = queue.pop()
+        if f"{name}.py" in sources:
             continue
-        path = _first_with(candidate_folders, file_name)
-        text = path.read_text(encoding="utf-8")
-        sources[file_name], helpers = _relative_imports(path, text, candidate_folders)
-        queue += [f"{helper}.py" for helper in helpers]
+        path = task.candidate_path(name)
+        sources[f"{name}.py"], helpers = _relative_imports(path, path.read_text(encoding="utf-8"), task)
+        queue += helpers
     return dict(sorted(sources.items()))
 
 
-def _first_with(folders: list[Path], file_name: str) -> Path:
-    paths = [folder / file_name for folder in folders]
-    return next((path for path in paths if path.is_file()), paths[0])
-
-
-def _relative_imports(path: Path, text: str, candidate_folders: list[Path]) -> tuple[str, list[str]]:
+def _relative_imports(path: Path, text: str, task: Task) -> tuple[str, list[str]]:
     try:
         tree = ast.parse(text, filename=str(path))
     except SyntaxError as exc:
@@ -52,7 +47,7 @@ def _relative_imports(path: Path, text: str, candidate_folders: list[Path]) -> t
             names = [alias.name for alias in node.names]
         else:
             continue
-        local = [n for n in names if _first_with(candidate_folders, f"{n}.py").is_file()]
+        local = [n for n in names if task.candidate_path(n).is_file()]
         for name in names:
             if name.split(".")[0] == "kernelpilot" and name not in RUNTIME_MODULES:
                 raise KernelPilotError(f"{path}:{node.lineno}: imports {name}, which kda_kernels does not carry "
@@ -75,11 +70,10 @@ def _relative_imports(path: Path, text: str, candidate_folders: list[Path]) -> t
     return "".join(lines), helpers
 
 
-def check_signatures(candidate_folders: list[Path], winners: dict[str, list[str]],
-                     parameters: dict[str, list[str]]) -> None:
+def check_signatures(task: Task, winners: dict[str, list[str]]) -> None:
     """Each promoted candidate defines every op it won, with the op's parameters in order (so calls pass through)."""
     for name, ops in winners.items():
-        path = _first_with(candidate_folders, f"{name}.py")
+        path = task.candidate_path(name)
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         defined = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
         for op in ops:
@@ -88,6 +82,7 @@ def check_signatures(candidate_folders: list[Path], winners: dict[str, list[str]
                 raise KernelPilotError(f"{path}: promoted for {op}, but defines no top-level function {op}()")
             arguments = function.args
             found = [a.arg for a in arguments.posonlyargs + arguments.args + arguments.kwonlyargs]
-            if found != parameters[op]:
+            expected = task.ops[op].parameter_names
+            if found != expected:
                 raise KernelPilotError(f"{path}:{function.lineno}: {op}({', '.join(found)}) does not take the op's "
-                                       f"parameters ({', '.join(parameters[op])}) in order")
+                                       f"parameters ({', '.join(expected)}) in order")
