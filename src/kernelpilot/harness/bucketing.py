@@ -1,7 +1,7 @@
 """Shape buckets, shared by the harness's performance map and every dispatcher it generates.
 
 The exported kda_kernels dispatchers must run without KernelPilot, so `kernelpilot task export` copies these two
-functions' source into them (a Jinja include of this file); keep them free of imports.
+functions' source into them (`bucketing_source`); keep them free of imports.
 """
 
 
