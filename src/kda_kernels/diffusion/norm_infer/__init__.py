@@ -29,7 +29,7 @@ FAMILY = Family(__name__, arches=('h200',), functions=FUNCTIONS)
 KDA_OPTIMIZED_norm_infer = True
 KDA_ARCHES_norm_infer = ('h200',)
 KDA_TASK_norm_infer = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_norm_infer = {'h200': 'c34c0e1b09e8d876f93b2c14becd827b91fe7b4e'}
+KDA_COMMIT_norm_infer = {'h200': '79782fce4ab09c2985469869c9276ab335ceabe8'}
 KDA_DATE_norm_infer = {'h200': '2026-11-23T14:49:33Z'}
 KDA_SPEEDUP_norm_infer = {
     'h200': {
@@ -45,7 +45,7 @@ KDA_SPEEDUP_norm_infer = {
 KDA_OPTIMIZED_triton_one_pass_rms_norm = True
 KDA_ARCHES_triton_one_pass_rms_norm = ('h200',)
 KDA_TASK_triton_one_pass_rms_norm = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_triton_one_pass_rms_norm = {'h200': 'c34c0e1b09e8d876f93b2c14becd827b91fe7b4e'}
+KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '79782fce4ab09c2985469869c9276ab335ceabe8'}
 KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-11-23T14:49:33Z'}
 KDA_SPEEDUP_triton_one_pass_rms_norm = {
     'h200': {

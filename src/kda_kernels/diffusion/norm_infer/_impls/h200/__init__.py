@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit c34c0e1b09e8d876f93b2c14becd827b91fe7b4e. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit 79782fce4ab09c2985469869c9276ab335ceabe8. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,7 +8,7 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': 'c34c0e1b09e8d876f93b2c14becd827b91fe7b4e',
+    'commit': '79782fce4ab09c2985469869c9276ab335ceabe8',
     'date': '2026-11-23T14:49:33Z',
     'run': '20261123T144933Z-b5ce15',
     'functions': {

@@ -5,8 +5,9 @@ from ._norm_rows import RowNorm, wide_pair_tiles
 
 PARENT = "triton_rows"
 MUTATION = "two rows per program for rows wider than 256 elements (4 warps for bf16 at 16K+ rows, else 8)"
-EVIDENCE = ["sweep on H200, run 20261123T131115Z: 3072-wide bf16 best at 2x8 (4096 rows) and 2x4 (27030 rows); "
-            "5120-wide fp32 best at 2x8"]
+EVIDENCE = ["H200 run 20261123T144933Z-b5ce15 (benchmarks/results.csv): the map gives it 4 of 13 buckets, among "
+            "them Wan's 75600x5120 bf16 LayerNorm (the tile sizes came from scripts/gpu/sweep_norm_tiles.py, "
+            "whose output was not kept)"]
 SOURCE = "written for this task"
 
 
