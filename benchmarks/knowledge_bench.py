@@ -1,6 +1,6 @@
 """Performance of the knowledge index on a 10,000-page generated corpus plus the real FlashInfer corpus.
 
-PRINTS: corpus generation time, full index build, query p50/p99 (each query opens the index, as the CLI
+PRINTS: the machine (CPU, cores, Python, SQLite), corpus generation time, full index build, query p50/p99 (each query opens the index, as the CLI
 does), incremental rebuild after one new page, validate, and a cold CLI query. Targets (issue 7):
 p50 <= 30 ms, p99 <= 150 ms, build <= 60 s, incremental <= 1 s, validate <= 10 s.
 
@@ -12,7 +12,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
 import random
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -54,6 +56,16 @@ def generate_jsonl(path: Path, pages: int, seed: int = 7) -> None:
             out.write(json.dumps(record) + "\n")
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def timed(function, *args, **kwargs):
     started = time.perf_counter()
     result = function(*args, **kwargs)
@@ -68,6 +80,8 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build the corpus here and keep it")
     parser.add_argument("--queries", type=int, default=400)
     args = parser.parse_args()
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}; "
+          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory() as scratch:
         root = data_root(args.keep or Path(scratch) / "corpus")
         authored = authored_dir()

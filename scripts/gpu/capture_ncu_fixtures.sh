@@ -24,18 +24,14 @@ mkdir -p "$STAGE"
 log() { echo "[$(date +%H:%M:%S) +${SECONDS}s] $*" | tee -a "$LOG"; }
 past_deadline() { [ "$SECONDS" -ge "$DEADLINE_S" ]; }
 
-find_ncu() {
-    if command -v ncu >/dev/null 2>&1; then command -v ncu; return; fi
-    local candidate
-    for candidate in $(ls -d /opt/nvidia/nsight-compute/*/ncu /usr/local/cuda/bin/ncu /usr/local/cuda/nsight-compute*/ncu \
-                       2>/dev/null | sort -V -r); do
-        if [ -x "$candidate" ]; then echo "$candidate"; return; fi
-    done
-}
+export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
+export PYTHONUNBUFFERED=1
 
-NCU=$(find_ncu)
+# ncu and the recipe's sections come from kernelpilot.ncu.capture (stdlib only), so this script and
+# `kernelpilot ncu capture` cannot drift apart.
+NCU=$("$PYTHON" -c 'from kernelpilot.ncu.capture import find_ncu; print(find_ncu())' 2>>"$LOG")
 if [ -z "$NCU" ]; then
-    log "FATAL: ncu not found on PATH nor under /opt/nvidia/nsight-compute/*/ncu"
+    log "FATAL: ncu not found (\$KERNELPILOT_NCU, PATH, /opt/nvidia/nsight-compute/*/ncu, /usr/local/cuda)"
     tar czf "$OUT/ncu_fixtures.tar.gz" -C "$OUT" ncu
     exit 1
 fi
@@ -54,9 +50,7 @@ timeout 30 "$NCU" --query-metrics >"$STAGE/query_metrics.txt" 2>&1
 cat "$STAGE/environment.txt" | tee -a "$LOG"
 
 # The recipe. PM sampling is added only where this ncu lists the section.
-SECTIONS=(SpeedOfLight ComputeWorkloadAnalysis SchedulerStats WarpStateStats Occupancy LaunchStats
-          MemoryWorkloadAnalysis InstructionStats SourceCounters)
-SECTIONS+=(PmSampling PmSampling_WarpStates)
+read -r -a SECTIONS < <("$PYTHON" -c 'from kernelpilot.ncu.capture import SECTIONS, OPTIONAL_SECTIONS; print(*SECTIONS, *OPTIONAL_SECTIONS)')
 RECIPE=(--set full --import-source yes --clock-control none --force-overwrite)
 for section in "${SECTIONS[@]}"; do
     # A section this ncu does not list would abort every capture: keep only listed ones (all, if no list).
@@ -67,9 +61,6 @@ for section in "${SECTIONS[@]}"; do
     fi
 done
 log "recipe: ${RECIPE[*]}"
-
-export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
-export PYTHONUNBUFFERED=1
 
 # Fill Triton's cache (and log registers/spills/grids) without the profiler, so captures time only profiling.
 ONLY=${NCU_FIXTURES:-}

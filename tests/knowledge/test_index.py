@@ -98,3 +98,20 @@ def test_installed_triton_sources_are_mapped_queried_and_grepped(root, authored)
     assert any(m["id"] == "src:triton/runtime/jit.py" for m in result["matches"])
     with pytest.raises(KernelPilotError, match="not in the catalog"):
         index_installed(root, ["numpy"])
+
+
+def test_a_query_does_not_load_the_corpus_readers(corpus, repo_root):
+    """`knowledge query` is a fast path: bundles, source maps and importlib.metadata load only to write the index."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom kernelpilot.cli import main\nmain(['knowledge', 'query', 'topk', '--json', '--root', "
+              f"{str(corpus.path)!r}])\nprint(' '.join(sorted(sys.modules)))")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(repo_root / "src")})
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "kernelpilot.knowledge.index" in loaded
+    assert not loaded & {"kernelpilot.knowledge.corpus", "kernelpilot.knowledge.bundles",
+                         "kernelpilot.knowledge.installed", "importlib.metadata", "yaml", "jsonschema"}, loaded

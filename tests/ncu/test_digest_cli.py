@@ -94,3 +94,26 @@ def test_no_matching_kernel(kernelpilot, before_after):
     code, _, err = kernelpilot("ncu", "digest", str(before_after[0]), "--kernel", "gemm")
     assert code == 2
     assert err.strip() == f"kernelpilot: error: {before_after[0]}: no kernel matches 'gemm' (kernels: fx_rows_kernel)"
+
+
+LOADED_MODULES = """
+import contextlib, io, runpy, sys
+sys.argv = ["kernelpilot", *sys.argv[1:]]
+with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
+    runpy.run_module("kernelpilot", run_name="__main__")
+print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] not in sys.stdlib_module_names)))
+"""
+
+
+def test_digest_loads_nothing_beyond_the_standard_library(repo_root):
+    """`ncu digest` runs on a bare GPU box and stays fast: no third-party module on its path."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LOADED_MODULES, "ncu", "digest", str(repo_root / "tests/ncu/fixtures/copy")],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo_root / "src")})
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    assert "kernelpilot.ncu.digest" in loaded
+    assert {name for name in loaded if not name.startswith("kernelpilot")} <= {"__main__", "_distutils_hack"}, loaded

@@ -28,10 +28,15 @@ def _expectations(field: str) -> list[tuple[Path, str, str]]:
 CASES = _expectations("class")
 # The details page alone, where it carries the evidence (expected.json notes why it does not for the others).
 DETAILS_ONLY = _expectations("details_only_class")
-needs_fixtures = pytest.mark.skipif(not CASES, reason="no real fixture reports committed under tests/ncu/fixtures")
 
 
-@needs_fixtures
+def test_the_real_fixtures_are_committed():
+    """The reports are committed, so their absence is a failure, never a reason to skip the tests below."""
+    assert {folder.name for folder, _, _ in CASES} >= {"all_kernels", "copy", "row_sum", "row_center_spill",
+                                                        "tail_chase"}
+    assert len(CASES) >= 17 and len(DETAILS_ONLY) >= 15
+
+
 @pytest.mark.parametrize("folder, kernel, expected", CASES,
                          ids=[f"{folder.name}:{kernel}" for folder, kernel, _ in CASES])
 def test_real_report_is_classified_as_captured(folder, kernel, expected):
@@ -41,7 +46,6 @@ def test_real_report_is_classified_as_captured(folder, kernel, expected):
     assert got and all(klass == expected for _, klass in got), got
 
 
-@needs_fixtures
 @pytest.mark.parametrize("folder, kernel, expected", DETAILS_ONLY,
                          ids=[f"{folder.name}:{kernel}" for folder, kernel, _ in DETAILS_ONLY])
 def test_details_page_alone_gives_the_same_class(folder, kernel, expected):
@@ -49,7 +53,6 @@ def test_details_page_alone_gives_the_same_class(folder, kernel, expected):
     assert [item["bottleneck"]["class"] for item in result["kernels"]] == [expected]
 
 
-@needs_fixtures
 def test_every_class_is_reached_by_a_real_report_or_declared_a_gap():
     reached = {klass for _, _, klass in CASES}
     gaps = json.loads((FIXTURES / "known_gaps.json").read_text())
@@ -58,7 +61,6 @@ def test_every_class_is_reached_by_a_real_report_or_declared_a_gap():
     assert all(len(reason) > 20 for reason in gaps.values())
 
 
-@needs_fixtures
 def test_auto_scaled_export_reads_like_the_base_units_export():
     pairs = [(path.parent / "raw.csv", path) for path in FIXTURES.glob("*/raw_autounits.csv")]
     assert pairs, "keep at least one export without --print-units base"
@@ -74,12 +76,10 @@ def test_auto_scaled_export_reads_like_the_base_units_export():
                     assert b == pytest.approx(a, rel=5e-3, abs=1e-9), (auto, key)
 
 
-@needs_fixtures
 def test_ncu_rep_reads_like_its_csv_exports():
     pytest.importorskip("ncu_report")
     reports = sorted(FIXTURES.glob("*/report.ncu-rep"))
-    if not reports:
-        pytest.skip("no .ncu-rep small enough to commit")
+    assert reports, "copy/report.ncu-rep is committed"
     for report in reports:
         from_rep = digest(str(report))
         from_csv = digest(str(report.parent))
@@ -88,7 +88,6 @@ def test_ncu_rep_reads_like_its_csv_exports():
         assert from_rep["kernels"][0]["rule_findings"], "rule results come through ncu_report too"
 
 
-@needs_fixtures
 def test_each_kernel_of_a_multi_kernel_report_is_digested():
     result = digest(str(FIXTURES / "all_kernels"))
     names = [item["identity"]["kernel"] for item in result["kernels"]]
@@ -96,7 +95,6 @@ def test_each_kernel_of_a_multi_kernel_report_is_digested():
     assert all(item["bottleneck"]["next_edit"]["metric"] for item in result["kernels"])
 
 
-@needs_fixtures
 def test_baseline_on_real_reports_shows_the_spill_fix():
     """The spilling row kernel as the baseline, the plain row reduction as the candidate that fixed it."""
     result = digest(str(FIXTURES / "row_sum"), baseline=str(FIXTURES / "row_center_spill"))
@@ -107,7 +105,6 @@ def test_baseline_on_real_reports_shows_the_spill_fix():
     assert deltas["duration_ns"]["better"] is True and deltas["dram_pct"]["better"] is True
 
 
-@needs_fixtures
 def test_a_full_capture_exposes_all_three_stall_families():
     families = digest(str(FIXTURES / "copy"))["kernels"][0]["stalls"]["families"]
     assert set(families) == {"warp_state", "pc_sampling", "pm_sampling"}

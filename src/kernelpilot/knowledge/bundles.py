@@ -20,7 +20,7 @@ from kernelpilot import __version__
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_bytes
 from kernelpilot.knowledge.layout import DataRoot
-from kernelpilot.knowledge.pages import pr_page_problems
+from kernelpilot.knowledge.pages import pr_id, pr_page_problems
 from kernelpilot.knowledge.vocab import Vocabulary
 from kernelpilot.schemas import schema_errors
 
@@ -38,6 +38,11 @@ def repo_folder(root: DataRoot, repo: str) -> Path:
 
 def bundle_path(root: DataRoot, repo: str, number: int) -> Path:
     return repo_folder(root, repo) / str(number)
+
+
+def bundle_id(folder: Path) -> str:
+    """The PR id a bundle folder stands for (bundles/<owner>__<name>/<N> -> owner/name#N)."""
+    return pr_id(folder.parent.name.replace("__", "/"), int(folder.name))
 
 
 def safe_relative(path: str) -> str:
@@ -155,7 +160,7 @@ def bundle_problems(folder: Path, vocabulary: Vocabulary) -> list[str]:
     except KernelPilotError as exc:
         return [str(exc)]
     problems = pr_page_problems(page, vocabulary, str(folder / PAGE))
-    expected = f"{folder.parent.name.replace('__', '/')}#{folder.name}"
+    expected = bundle_id(folder)
     if not problems and page["id"] != expected:
         problems.append(f"{folder / PAGE}: id {page['id']!r} does not match its folder ({expected})")
     return problems

@@ -17,7 +17,7 @@ from typing import Callable
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.knowledge.bundles import DIFF, PAGE, bundle_problems, iter_bundle_paths, read_json_file
 from kernelpilot.knowledge.installed import MAX_SOURCE_BYTES
-from kernelpilot.knowledge.layout import AuthoredDir, DataRoot
+from kernelpilot.knowledge.layout import AuthoredDir, DataRoot, wiki_files
 from kernelpilot.knowledge.pages import (REFERENCE_PREFIX, SOURCE_PREFIX, TERM_FIELDS, load_references,
                                          read_wiki_page, wiki_page_problems)
 from kernelpilot.knowledge.vocab import Vocabulary, load_vocabulary
@@ -142,12 +142,11 @@ def origins(root: DataRoot, authored: AuthoredDir, vocabulary: Vocabulary | None
         if stat is not None:
             found.append(Origin(str(path), stat, load))
 
-    for wiki_dir in (authored.wiki, root.user_wiki):
-        for path in sorted(wiki_dir.glob("*.md")) if wiki_dir.is_dir() else []:
-            add(path, lambda path=path: wiki_document(path, vocabulary))
+    for path in wiki_files(root, authored):
+        add(path, lambda path=path: wiki_document(path, vocabulary))
     add(authored.data / "sources.yaml", lambda: reference_documents(authored.data))
     for folder in iter_bundle_paths(root):
         add(folder, lambda folder=folder: pr_document(folder, vocabulary))
-    for map_file in sorted(root.source_maps.glob("*.json")) if root.source_maps.is_dir() else []:
+    for map_file in root.source_map_files():
         add(map_file, lambda map_file=map_file: source_documents(map_file))
     return found

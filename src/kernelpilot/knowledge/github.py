@@ -15,7 +15,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import quote
@@ -23,7 +22,7 @@ from urllib.parse import quote
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_json
 from kernelpilot.knowledge.bundles import existing_head
-from kernelpilot.knowledge.catalog import check_repo_name, load_catalog
+from kernelpilot.knowledge.catalog import check_repo_name, load_catalog, matches_any
 from kernelpilot.knowledge.ingest import MAX_SNAPSHOT_BYTES, IngestReport, assemble, store
 from kernelpilot.knowledge.layout import DataRoot
 
@@ -167,7 +166,7 @@ class FetchReport(IngestReport):
 def _snapshot_paths(rules, title: str, paths: list[str], globs: list[str] | None) -> list[str] | None:
     """The changed files to snapshot, or None when the PR is not kernel-relevant."""
     if globs:
-        return [p for p in paths if any(fnmatchcase(p, g) for g in globs)] or None
+        return [p for p in paths if matches_any(p, globs)] or None
     if not rules.is_kernel_pr(title, paths):
         return None
     return [p for p in paths if rules.is_kernel_path(p)]

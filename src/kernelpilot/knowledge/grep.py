@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.knowledge.bundles import DIFF, PAGE, SNAPSHOTS, iter_bundle_paths, read_json_file
-from kernelpilot.knowledge.layout import AuthoredDir, DataRoot
+from kernelpilot.knowledge.bundles import DIFF, PAGE, SNAPSHOTS, bundle_id, iter_bundle_paths, read_json_file
+from kernelpilot.knowledge.layout import AuthoredDir, DataRoot, wiki_files
 from kernelpilot.knowledge.pages import SOURCE_PREFIX, WIKI_PREFIX
 
 KINDS = ("pages", "diffs", "snapshots", "sources")
@@ -24,19 +23,14 @@ class Text:
     lines: list[str]
 
 
-def _bundle_id(folder: Path) -> str:
-    return f"{folder.parent.name.replace('__', '/')}#{folder.name}"
-
-
 def _read_lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8", errors="replace").splitlines()
 
 
 def _texts(root: DataRoot, authored: AuthoredDir, kinds: set[str]) -> Iterator[Text]:
     if "pages" in kinds:
-        for wiki_dir in (authored.wiki, root.user_wiki):
-            for path in sorted(wiki_dir.glob("*.md")) if wiki_dir.is_dir() else []:
-                yield Text(WIKI_PREFIX + path.stem, "pages", str(path), _read_lines(path))
+        for path in wiki_files(root, authored):
+            yield Text(WIKI_PREFIX + path.stem, "pages", str(path), _read_lines(path))
         yield Text("references", "pages", str(authored.data / "sources.yaml"), _read_lines(authored.data / "sources.yaml"))
     bundles = list(iter_bundle_paths(root)) if kinds & {"pages", "diffs", "snapshots"} else []
     for folder in bundles:
@@ -44,13 +38,13 @@ def _texts(root: DataRoot, authored: AuthoredDir, kinds: set[str]) -> Iterator[T
             page = read_json_file(folder / PAGE)
             yield Text(page["id"], "pages", str(folder / PAGE), [page["title"], *page["body"].splitlines()])
         if "diffs" in kinds and (folder / DIFF).is_file():
-            yield Text(_bundle_id(folder), "diffs", str(folder / DIFF), _read_lines(folder / DIFF))
+            yield Text(bundle_id(folder), "diffs", str(folder / DIFF), _read_lines(folder / DIFF))
         if "snapshots" in kinds and (folder / SNAPSHOTS).is_dir():
             for path in sorted(p for p in (folder / SNAPSHOTS).rglob("*") if p.is_file()):
-                yield Text(_bundle_id(folder), "snapshots", str(path), _read_lines(path))
-    if "sources" in kinds and root.source_maps.is_dir():
-        for map_file in sorted(root.source_maps.glob("*.json")):
-            source_map = json.loads(map_file.read_text())
+                yield Text(bundle_id(folder), "snapshots", str(path), _read_lines(path))
+    if "sources" in kinds:
+        for map_file in root.source_map_files():
+            source_map = read_json_file(map_file)
             for entry in source_map["files"]:
                 path = Path(source_map["location"]) / entry["path"]
                 if path.is_file():

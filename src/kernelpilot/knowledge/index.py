@@ -15,11 +15,14 @@ import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.knowledge.corpus import Document, origins
 from kernelpilot.knowledge.layout import AuthoredDir, DataRoot
 from kernelpilot.knowledge.vocab import Vocabulary, load_vocabulary
+
+if TYPE_CHECKING:  # the corpus readers (bundles, source maps, importlib.metadata) load only when the index is written
+    from kernelpilot.knowledge.corpus import Document
 
 FORMAT_VERSION = "1"
 COLUMNS = ("title", "tags", "body", "paths", "code")
@@ -137,6 +140,8 @@ def _remove_database(path: Path) -> None:
 
 
 def _apply(connection: sqlite3.Connection, root: DataRoot, authored: AuthoredDir, vocabulary: Vocabulary) -> UpdateReport:
+    from kernelpilot.knowledge.corpus import origins
+
     report = UpdateReport()
     known = {path: (stat, json.loads(problems)) for path, stat, problems in
              connection.execute("SELECT path, stat, problems FROM origins")}

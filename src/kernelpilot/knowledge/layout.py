@@ -39,6 +39,9 @@ class DataRoot:
     def index_file(self) -> Path:
         return self.path / "index.sqlite3"
 
+    def source_map_files(self) -> list[Path]:
+        return sorted(self.source_maps.glob("*.json")) if self.source_maps.is_dir() else []
+
 
 def data_root(explicit: str | os.PathLike | None = None) -> DataRoot:
     """--root, else $KERNELPILOT_KNOWLEDGE_ROOT, else the platform's per-user data folder."""
@@ -77,6 +80,11 @@ def authored_dir() -> AuthoredDir:
     if not (path / "data" / "tags.yaml").is_file():
         raise KernelPilotError(f"knowledge data not found at {path} (set {AUTHORED_ENV} to the knowledge/ folder)")
     return AuthoredDir(path)
+
+
+def wiki_files(root: DataRoot, authored: AuthoredDir) -> list[Path]:
+    """The shipped wiki's pages, then the user's own, each folder in name order."""
+    return [path for folder in (authored.wiki, root.user_wiki) if folder.is_dir() for path in sorted(folder.glob("*.md"))]
 
 
 def read_checked_yaml(path: Path, schema: str):

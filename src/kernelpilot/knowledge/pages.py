@@ -72,9 +72,6 @@ class WikiPage:
     def id(self) -> str:
         return WIKI_PREFIX + self.slug
 
-    def all_terms(self) -> list[str]:
-        return [term for field in TERM_FIELDS for term in self.meta.get(field, [])]
-
 
 def read_wiki_page(path: Path) -> WikiPage:
     """Parse front matter and body; a page without well-formed front matter is a one-line error."""

@@ -11,7 +11,7 @@ from kernelpilot.knowledge.bundles import bundle_path, bundle_problems, iter_bun
 from kernelpilot.knowledge.catalog import load_catalog
 from kernelpilot.knowledge.corpus import origins, source_documents
 from kernelpilot.knowledge.infer import load_inferrer
-from kernelpilot.knowledge.layout import AuthoredDir, DataRoot
+from kernelpilot.knowledge.layout import AuthoredDir, DataRoot, wiki_files
 from kernelpilot.knowledge.pages import (REFERENCE_PREFIX, WikiPage, load_references, parse_pr_ref, read_wiki_page,
                                          wiki_page_problems)
 from kernelpilot.knowledge.vocab import Vocabulary, load_vocabulary
@@ -47,7 +47,7 @@ def validate_corpus(root: DataRoot, authored: AuthoredDir, strict: bool = False)
         result.problems.extend(bundle_problems(folder, vocabulary))
     for leftover in leftover_paths(root):
         result.problems.append(f"{leftover}: left by an interrupted write (not part of the corpus; delete it)")
-    maps = sorted(root.source_maps.glob("*.json")) if root.source_maps.is_dir() else []
+    maps = root.source_map_files()
     for map_file in maps:
         result.problems.extend(source_documents(map_file)[1])
     _check_index(root, authored, vocabulary, result)
@@ -59,20 +59,19 @@ def validate_corpus(root: DataRoot, authored: AuthoredDir, strict: bool = False)
 
 def _wiki_pages(root: DataRoot, authored: AuthoredDir, vocabulary: Vocabulary, result: Validation) -> list[WikiPage]:
     pages, seen = [], {}
-    for wiki_dir in (authored.wiki, root.user_wiki):
-        for path in sorted(wiki_dir.glob("*.md")) if wiki_dir.is_dir() else []:
-            try:
-                page = read_wiki_page(path)
-            except KernelPilotError as exc:
-                result.problems.append(str(exc))
-                continue
-            problems = wiki_page_problems(page, vocabulary)
-            result.problems.extend(problems)
-            if page.slug in seen:
-                result.problems.append(f"{path}: page name {page.slug!r} is also used by {seen[page.slug]}")
-            seen[page.slug] = path
-            if not problems:
-                pages.append(page)
+    for path in wiki_files(root, authored):
+        try:
+            page = read_wiki_page(path)
+        except KernelPilotError as exc:
+            result.problems.append(str(exc))
+            continue
+        problems = wiki_page_problems(page, vocabulary)
+        result.problems.extend(problems)
+        if page.slug in seen:
+            result.problems.append(f"{path}: page name {page.slug!r} is also used by {seen[page.slug]}")
+        seen[page.slug] = path
+        if not problems:
+            pages.append(page)
     return pages
 
 

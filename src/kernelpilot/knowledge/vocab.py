@@ -16,7 +16,6 @@ FACET_FIELDS = ("architectures", "hardware_features", "techniques", "kernel_type
 @dataclass
 class Vocabulary:
     facet_of_term: dict[str, str]
-    descriptions: dict[str, str]
     alias_to_term: dict[str, str] = field(default_factory=dict)
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)  # any name -> every name of its group
 
@@ -31,11 +30,6 @@ class Vocabulary:
         """The page field a canonical term belongs in."""
         facet = self.facet_of_term[term]
         return facet if facet in FACET_FIELDS else "tags"
-
-    def expansions(self, name: str) -> tuple[str, ...]:
-        """Every name that means the same as `name` (itself included), for query expansion."""
-        key = name.strip().lower()
-        return self.groups.get(key, (key,))
 
     def classify(self, names, where: str) -> tuple[dict[str, list[str]], list[str]]:
         """Canonicalise names into page fields; unknown names come back as problems naming `where`."""
@@ -52,14 +46,12 @@ class Vocabulary:
 
 def build_vocabulary(tags_doc: dict, aliases_doc: dict, source: str) -> Vocabulary:
     facet_of_term: dict[str, str] = {}
-    descriptions: dict[str, str] = {}
     for facet, terms in tags_doc["facets"].items():
-        for term, description in terms.items():
+        for term in terms:
             if term in facet_of_term:
                 raise KernelPilotError(f"{source}: term {term!r} is listed in both {facet_of_term[term]} and {facet}")
             facet_of_term[term] = facet
-            descriptions[term] = description
-    vocabulary = Vocabulary(facet_of_term, descriptions)
+    vocabulary = Vocabulary(facet_of_term)
     for term, aliases in aliases_doc["terms"].items():
         if term not in facet_of_term:
             raise KernelPilotError(f"{source}: aliases given for {term!r}, which is not a vocabulary term")
