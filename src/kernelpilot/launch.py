@@ -1,49 +1,106 @@
 """A lean launch path for Triton kernels: the compiled binary called directly, without the JIT's per-call binding.
 
-Calling `kernel[grid](...)` costs about 10 µs of Python on an H200 host (argument binding, specialization keys,
-cache lookup). Once a kernel is compiled for a specialization, `CompiledKernel.run` launches it for about a third
-of that. The caller supplies a cheap key that pins what the specialization depends on beyond the constexprs
+Calling `kernel[grid](...)` costs about 13 µs of Python on an H200 host (argument binding, specialization keys,
+cache lookup). Once a kernel is compiled for a specialization, its C launcher can be called for a fraction of
+that. The caller supplies a cheap key that pins what the specialization depends on beyond the constexprs
 (dtypes, 16-byte alignment of pointers and of specialized integers); the constexpr values are added to the key
 here, so a forgotten one cannot select a binary compiled for another value. Integer arguments that vary between
 calls belong in the kernel's `do_not_specialize`.
+
+Host-side arithmetic uses `ceil_div` and `next_pow2` from here: `triton.cdiv` and `triton.next_power_of_2` are
+`ConstexprFunction` objects in Triton 3.6 and cost about 1.6 µs per call from Python, more than the launch budget
+of a small kernel allows for all of its wrapper's arithmetic.
 """
 
 from __future__ import annotations
 
 import os
 from operator import itemgetter
-from typing import Any, Hashable, Sequence
+from typing import Any, Callable, Hashable, Sequence
 
 
 def interpreting() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 
 
+def ceil_div(numerator: int, denominator: int) -> int:
+    return -(-numerator // denominator)
+
+
+def next_pow2(n: int) -> int:
+    """The smallest power of two at least n (0 for 0), as triton.next_power_of_2 but a plain function."""
+    return 1 << (n - 1).bit_length() if n > 0 else 0
+
+
+def broadcast_strides(t: Any, shape: Sequence[int]) -> tuple[int, ...]:
+    """The strides `t.expand(*shape)` would have (0 along broadcast dims), read without making the view: an
+    expand costs about 2 µs of host time, a wrapper with three broadcast operands would spend more on views than
+    on its launch."""
+    own_shape, own_strides = t.shape, t.stride()
+    lead = len(shape) - len(own_shape)
+    if lead < 0:
+        raise ValueError(f"operand {tuple(own_shape)} has more dims than {tuple(shape)}")
+    strides = [0] * lead
+    for size, stride, wanted in zip(own_shape, own_strides, shape[lead:]):
+        if size != wanted and size != 1:
+            raise ValueError(f"operand {tuple(own_shape)} does not broadcast to {tuple(shape)}")
+        strides.append(stride if size == wanted else 0)
+    return tuple(strides)
+
+
+Launch = Callable[[int, int, int, int, Sequence[Any]], None]
+
+
 class CachedLauncher:
-    def __init__(self, kernel: Any):
+    """`pdl`: None for a kernel without grid dependency control; True or False for one whose last parameter is a
+    `PDL: tl.constexpr` under which it begins with `gdc_wait()` (and may then call `gdc_launch_dependents()`). The
+    launcher supplies that parameter and, when True, launches with programmatic dependent launch, so the next
+    kernel's launch overlaps this one's tail. The interpreter has no grid dependency control: False there."""
+
+    def __init__(self, kernel: Any, pdl: bool | None = None):
         self.kernel = kernel
-        self.compiled: dict[Hashable, Any] = {}
-        self._driver = None
+        self.pdl = pdl if pdl is None else pdl and not interpreting()
+        self.compiled: dict[Hashable, Launch] = {}
+        self._stream: Callable[[], int] | None = None
         constexprs = list(getattr(kernel, "constexprs", []))  # positions; the interpreter's wrapper has none
         self._constexpr_values = itemgetter(*constexprs) if constexprs else (lambda args: ())
 
     def __call__(self, key: Hashable, grid: Sequence[int], args: Sequence[Any], **options: Any) -> None:
-        """Launch with all kernel parameters in order, constexprs included; `options` are num_warps/num_stages."""
-        key = (key, self._constexpr_values(args), options.get("num_warps"), options.get("num_stages"))
-        compiled = self.compiled.get(key)
-        if compiled is None:
-            compiled = self.kernel[tuple(grid)](*args, **options)
+        """Launch with the kernel's parameters in order, constexprs included (PDL excepted); `options` are
+        num_warps/num_stages."""
+        if self.pdl is not None:
+            args = (*args, self.pdl)
+        key = (key, self._constexpr_values(args), *options.values())
+        launch = self.compiled.get(key)
+        if launch is None:
+            compiled = self.kernel[tuple(grid)](*args, **options, **({"launch_pdl": True} if self.pdl else {}))
             if not interpreting():
-                self.compiled[key] = compiled
+                self.compiled[key] = direct_launch(compiled)
             return
-        driver = self._driver
-        if driver is None:
-            from triton.runtime import driver as triton_driver
+        stream = self._stream or self._bind_stream()
+        launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream(), args)
 
-            driver = self._driver = triton_driver.active
-        stream = driver.get_current_stream(driver.get_current_device())
-        compiled.run(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream,
-                     compiled.function, compiled.packed_metadata, None, None, None, *args)
+    def _bind_stream(self) -> Callable[[], int]:
+        import torch
+
+        # The device is initialized by the first (compiling) call; what is left per call is two C lookups.
+        get_stream, get_device = torch._C._cuda_getCurrentRawStream, torch._C._cuda_getDevice
+        self._stream = lambda: get_stream(get_device())
+        return self._stream
+
+
+def direct_launch(compiled: Any) -> Launch:
+    """Call the compiled kernel's C launcher itself when the kernel needs no scratch memory (the common case), else
+    go through `CompiledKernel.run`, which allocates it. Profiler hooks are not called on this path."""
+    launcher = compiled.run
+    head = (compiled.function, launcher.launch_cooperative_grid, launcher.launch_pdl, None, None,
+            compiled.packed_metadata, None, None, None)
+    if launcher.global_scratch_size or launcher.profile_scratch_size:
+        head = head[:1] + head[5:]
+        launch = launcher
+    else:
+        launch = launcher.launch
+    return lambda grid_x, grid_y, grid_z, stream, args: launch(grid_x, grid_y, grid_z, stream, *head, *args)
 
 
 def aligned(*tensors: Any) -> bool:

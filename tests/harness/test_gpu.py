@@ -57,3 +57,41 @@ def test_cached_launcher_keys_on_every_constexpr_even_when_the_caller_forgets():
         launch("same key", (1,), (out, value), num_warps=1)
         torch.cuda.synchronize()
         assert out.eq(value).all()
+
+
+def test_pdl_launches_see_the_previous_kernels_writes_inside_a_graph():
+    """Each launch adds one to what the launch before it wrote; with programmatic dependent launch the next kernel
+    starts early, so a missing grid-dependency wait would read a stale value somewhere along the chain."""
+    import triton
+    import triton.language as tl
+    from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
+
+    from kernelpilot.launch import CachedLauncher
+
+    @triton.jit
+    def _increment(source, target, n, BLOCK: tl.constexpr, PDL: tl.constexpr):
+        if PDL:
+            gdc_wait()
+            gdc_launch_dependents()
+        offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+        tl.store(target + offsets, tl.load(source + offsets, mask=offsets < n) + 1, mask=offsets < n)
+
+    launch = CachedLauncher(_increment, pdl=True)
+    n, links = 1 << 20, 32
+    buffers = [torch.zeros(n, device="cuda") for _ in range(links + 1)]
+
+    def chain():
+        for source, target in zip(buffers, buffers[1:]):
+            launch("f32", (n // 1024,), (source, target, n, 1024), num_warps=4)
+
+    chain()  # compiles, then caches
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        chain()
+    for _ in range(3):
+        for b in buffers[1:]:
+            b.fill_(-1.0)
+        graph.replay()
+        torch.cuda.synchronize()
+        assert buffers[-1].eq(links).all()

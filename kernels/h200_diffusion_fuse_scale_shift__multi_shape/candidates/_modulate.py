@@ -3,8 +3,9 @@
 import torch
 import triton
 import triton.language as tl
+from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher, aligned
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
 
 
 @triton.jit
@@ -17,7 +18,10 @@ def _modulation_at(P, batch, token, columns, mask, sb, sl, sc, FRAME):
 @triton.jit(do_not_specialize=["n_rows", "tokens", "scale_frame", "shift_frame", "scale_constant"])
 def _scale_shift_kernel(X, SCALE, SHIFT, Y, n_rows, tokens, scale_frame, shift_frame, scale_constant,
                         scale_sb, scale_sl, scale_sc, shift_sb, shift_sl, shift_sc,
-                        C: tl.constexpr, ROWS: tl.constexpr, BLOCK_C: tl.constexpr):
+                        C: tl.constexpr, ROWS: tl.constexpr, BLOCK_C: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     columns = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
     mask = (rows < n_rows)[:, None] & (columns < C)[None, :]
@@ -33,7 +37,10 @@ def _scale_shift_kernel(X, SCALE, SHIFT, Y, n_rows, tokens, scale_frame, shift_f
 @triton.jit(do_not_specialize=["tokens", "eps"])
 def _select01_kernel(X, RES, RES_GATE, W, B, S0, H0, G0, S1, H1, G1, INDEX, Y, R_OUT, G_OUT, tokens, eps,
                      mod_sb, index_sb, C: tl.constexpr, BLOCK_C: tl.constexpr, RESIDUAL: tl.constexpr,
-                     HAS_W: tl.constexpr, HAS_B: tl.constexpr):
+                     HAS_W: tl.constexpr, HAS_B: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     row = tl.program_id(0)
     batch = row // tokens
     columns = tl.arange(0, BLOCK_C)
@@ -86,7 +93,7 @@ class ScaleShift:
 
     def __init__(self, tile):
         self.tile = tile
-        self.launch = CachedLauncher(_scale_shift_kernel)
+        self.launch = CachedLauncher(_scale_shift_kernel, pdl=True)
 
     def __call__(self, x, scale, shift, scale_constant):
         if not x.is_contiguous():
@@ -103,7 +110,7 @@ class ScaleShift:
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
         key = (x.dtype, scale.dtype, shift.dtype, channels, rows, block_c, warps, aligned(x, y, scale, shift),
                tuple(s % 16 == 0 for s in strides), tuple(s == 1 for s in strides))
-        self.launch(key, (triton.cdiv(n_rows, rows), triton.cdiv(channels, block_c)),
+        self.launch(key, (ceil_div(n_rows, rows), ceil_div(channels, block_c)),
                     (x, scale_view, shift_view, y, n_rows, tokens, scale_frame, shift_frame, float(scale_constant),
                      *strides, channels, rows, block_c),
                     num_warps=warps)
@@ -115,7 +122,7 @@ class Select01:
 
     def __init__(self, warps):
         self.warps = warps
-        self.launch = CachedLauncher(_select01_kernel)
+        self.launch = CachedLauncher(_select01_kernel, pdl=True)
 
     def __call__(self, x, residual, residual_gate, weight, bias, sets, index, eps):
         x = x.contiguous()
@@ -137,7 +144,7 @@ class Select01:
                     (x, x if residual is None else residual, x if residual_gate is None else residual_gate,
                      x if weight is None else weight, x if bias is None else bias, *sets, index, y,
                      y if residual_out is None else residual_out, gate_out, tokens, eps, sets[0].stride(0),
-                     index.stride(0), channels, triton.next_power_of_2(channels), residual is not None,
+                     index.stride(0), channels, next_pow2(channels), residual is not None,
                      weight is not None, bias is not None),
                     num_warps=warps)
         return y, gate_out, residual_out

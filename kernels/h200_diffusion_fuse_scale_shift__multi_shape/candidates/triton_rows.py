@@ -7,7 +7,7 @@ widens the tile to whole 1024-channel rows. Here one kernel covers every broadca
 launch key; the select01 kernels keep SGLang's one-row-per-program shape with a uniform branch on the index.
 """
 
-import triton
+from kernelpilot.launch import next_pow2
 
 from _modulate import ScaleShift, Select01
 
@@ -21,12 +21,12 @@ SOURCE = "written for this task"
 
 
 def tile(n_rows, channels):
-    block_c = min(1024, triton.next_power_of_2(channels))
+    block_c = min(1024, next_pow2(channels))
     return max(1, 4096 // block_c), block_c, 4
 
 
 def select01_warps(channels):
-    return max(1, min(8, triton.next_power_of_2(channels) // 512))
+    return max(1, min(8, next_pow2(channels) // 512))
 
 
 _scale_shift = ScaleShift(tile)

@@ -8,15 +8,19 @@ the group's partials and normalizes its own chunk).
 import torch
 import triton
 import triton.language as tl
+from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher
+from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
 
 H200_SMS = 132
 
 
 @triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "eps"])
 def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, eps,
-                        BLOCK: tl.constexpr):
+                        BLOCK: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     row = tl.program_id(0)
     base = row.to(tl.int64) * group_size
     offsets = tl.arange(0, BLOCK)
@@ -31,7 +35,10 @@ def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num
 
 
 @triton.jit(do_not_specialize=["n_parts"])
-def _group_partials_kernel(X, P, group_size, n_parts, CHUNK: tl.constexpr, BLOCK: tl.constexpr):
+def _group_partials_kernel(X, P, group_size, n_parts, CHUNK: tl.constexpr, BLOCK: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     # Sums of (x - k) and (x - k)^2 with k the group's first element: chunks combine by plain addition, without
     # the cancellation that sum(x^2) - sum(x)^2 / n suffers when the mean is large against the spread.
     row = tl.program_id(0)
@@ -54,7 +61,10 @@ def _group_partials_kernel(X, P, group_size, n_parts, CHUNK: tl.constexpr, BLOCK
 
 @triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "n_parts", "eps"])
 def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, num_groups, n_parts, eps,
-                        CHUNK: tl.constexpr, BLOCK: tl.constexpr, PARTS: tl.constexpr):
+                        CHUNK: tl.constexpr, BLOCK: tl.constexpr, PARTS: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     row = tl.program_id(0)
     part = tl.program_id(1)
     base = row.to(tl.int64) * group_size
@@ -81,12 +91,12 @@ def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, 
 def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
     """(CHUNK, BLOCK, parts per group, warps): enough programs to fill every SM several times over, each moving
     whole 512..4096-element blocks with 16-byte accesses, and few enough partials per group to re-reduce cheaply."""
-    per_part = triton.cdiv(group_size, max(1, triton.cdiv(programs_wanted, rows)))
-    block = min(4096, max(512, triton.next_power_of_2(per_part)))
-    chunk = block * min(8, triton.cdiv(per_part, block))
-    while triton.cdiv(group_size, chunk) > max_parts:
+    per_part = ceil_div(group_size, max(1, ceil_div(programs_wanted, rows)))
+    block = min(4096, max(512, next_pow2(per_part)))
+    chunk = block * min(8, ceil_div(per_part, block))
+    while ceil_div(group_size, chunk) > max_parts:
         chunk *= 2
-    return chunk, block, triton.cdiv(group_size, chunk), max(1, min(8, block // 512))
+    return chunk, block, ceil_div(group_size, chunk), max(1, min(8, block // 512))
 
 
 class GroupNormSilu:
@@ -94,9 +104,9 @@ class GroupNormSilu:
 
     def __init__(self, fused_max):
         self.fused_max = fused_max
-        self.fused = CachedLauncher(_group_fused_kernel)
-        self.partials = CachedLauncher(_group_partials_kernel)
-        self.apply = CachedLauncher(_group_apply_kernel)
+        self.fused = CachedLauncher(_group_fused_kernel, pdl=True)
+        self.partials = CachedLauncher(_group_partials_kernel, pdl=True)
+        self.apply = CachedLauncher(_group_apply_kernel, pdl=True)
 
     def __call__(self, x, weight, bias, num_groups, eps):
         if not x.is_contiguous():
@@ -113,7 +123,7 @@ class GroupNormSilu:
         common = (x.dtype, weight.dtype, bias.dtype, group_size % 16 == 0, group_size == 1,
                   (x.data_ptr() | y.data_ptr() | weight.data_ptr() | bias.data_ptr()) % 16 == 0)
         if group_size <= self.fused_max:
-            block = triton.next_power_of_2(group_size)
+            block = next_pow2(group_size)
             warps = max(1, min(16, block // 512))
             self.fused(common + (block, warps), (rows,),
                        (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block),
@@ -125,6 +135,6 @@ class GroupNormSilu:
         self.partials(key, (rows, n_parts), (x, partials, group_size, n_parts, chunk, block), num_warps=warps)
         self.apply(key, (rows, n_parts),
                    (x, y, weight, bias, partials, group_size, spatial, channels_per_group, num_groups, n_parts, eps,
-                    chunk, block, triton.next_power_of_2(n_parts)),
+                    chunk, block, next_pow2(n_parts)),
                    num_warps=warps)
         return y

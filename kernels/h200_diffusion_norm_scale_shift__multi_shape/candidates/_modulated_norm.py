@@ -10,8 +10,9 @@ b * batch_stride + (s // frame_len) * frame_stride + d, or at 0 for a one-elemen
 import torch
 import triton
 import triton.language as tl
+from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher
+from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
 
 
 @triton.jit
@@ -33,7 +34,10 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
                            gate_batch, gate_frame_stride, gate_frame,
                            D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
                            HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
-                           SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr):
+                           SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK_D)
     col_ok = cols < D
@@ -65,21 +69,25 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
 
 def modulation_layout(t, batch, seq_len, width):
     """(batch stride, frame stride, frame length, one element?) of a [1], [D], [1|B, D], [1|B, 1|S, D] or
-    [B, F, 1, D] operand; None stands for an absent operand."""
+    [B, F, 1, D] operand; None stands for an absent operand. Read from shape and strides, as `expand` would give
+    them, without making views: three expands cost more host time than the whole launch."""
     if t is None:
         return 0, 0, 1, False
     if t.numel() == 1:
         return 0, 0, 1, True
-    if t.stride(-1) != 1:
-        raise ValueError(f"modulation operand {tuple(t.shape)} is not contiguous in its last dim")
-    if t.dim() == 4:
-        frames = t.shape[1]
-        return t.stride(0), t.stride(1), seq_len // frames, False
-    rows = t.reshape(-1, width) if t.dim() == 1 else t
-    if rows.dim() == 2:
-        rows = rows[:, None, :]
-    expanded = rows.expand(batch, seq_len, width)
-    return expanded.stride(0), expanded.stride(1), 1, False
+    shape, strides = t.shape, t.stride()
+    if strides[-1] != 1 or shape[-1] != width:
+        raise ValueError(f"modulation operand {tuple(shape)} is not [..., {width}] contiguous in its last dim")
+    if len(shape) == 4:
+        if shape[0] != batch or seq_len % shape[1]:
+            raise ValueError(f"per-frame operand {tuple(shape)} does not divide x's [{batch}, {seq_len}] rows")
+        return strides[0], strides[1], seq_len // shape[1], False
+    if len(shape) == 1:
+        return 0, 0, 1, False
+    if shape[0] not in (1, batch) or (len(shape) == 3 and shape[1] not in (1, seq_len)) or len(shape) > 3:
+        raise ValueError(f"modulation operand {tuple(shape)} does not broadcast to [{batch}, {seq_len}, {width}]")
+    seq_stride = strides[1] if len(shape) == 3 and shape[1] > 1 else 0
+    return (strides[0] if shape[0] > 1 else 0), seq_stride, 1, False
 
 
 class ModulatedNorm:
@@ -87,7 +95,7 @@ class ModulatedNorm:
 
     def __init__(self, tile_config):
         self.tile_config = tile_config
-        self.launch = CachedLauncher(_modulated_norm_kernel)
+        self.launch = CachedLauncher(_modulated_norm_kernel, pdl=True)
 
     def __call__(self, x, residual, gate, weight, bias, scale, shift, norm_type, eps):
         if norm_type not in ("layer", "rms"):
@@ -95,7 +103,8 @@ class ModulatedNorm:
         batch, seq_len, width = x.shape
         x_rows = x.reshape(-1, width) if x.stride(-1) == 1 else x.contiguous().view(-1, width)
         res_rows = None if residual is None else residual.reshape(-1, width)
-        y = torch.empty((batch, seq_len, width), dtype=x.dtype, device=x.device)
+        y = torch.empty_like(x) if x.is_contiguous() else torch.empty((batch, seq_len, width), dtype=x.dtype,
+                                                                        device=x.device)
         r_out = None if residual is None else torch.empty_like(y)
         layouts = [modulation_layout(t, batch, seq_len, width) for t in (scale, shift, gate)]
         n_rows = batch * seq_len
@@ -108,11 +117,11 @@ class ModulatedNorm:
         key = (tuple(None if t is None else t.dtype for t in tensors), width, rows, warps, norm_type,
                tuple(layout[3] for layout in layouts), tuple((v == 1, v % 16 == 0) for v in strides),
                all(t.data_ptr() % 16 == 0 for t in present))
-        self.launch(key, (triton.cdiv(n_rows, rows),),
+        self.launch(key, (ceil_div(n_rows, rows),),
                     (y, y if r_out is None else r_out, x_rows if res_rows is None else res_rows, x_rows,
                      x_rows if gate is None else gate, x_rows if weight is None else weight,
                      x_rows if bias is None else bias, scale, shift, n_rows, seq_len, eps, *strides[:2],
-                     *layouts[0][:3], *layouts[1][:3], *layouts[2][:3], width, triton.next_power_of_2(width), rows,
+                     *layouts[0][:3], *layouts[1][:3], *layouts[2][:3], width, next_pow2(width), rows,
                      norm_type == "rms", residual is not None, gate is not None, weight is not None, bias is not None,
                      layouts[0][3], layouts[1][3], layouts[2][3]),
                     num_warps=warps)

@@ -9,8 +9,9 @@ expanded in memory. The second norm reads y as rounded for the store, from regis
 import torch
 import triton
 import triton.language as tl
+from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher
+from kernelpilot.launch import CachedLauncher, broadcast_strides, ceil_div, next_pow2
 
 
 @triton.jit
@@ -36,7 +37,10 @@ def _tanh_norm_kernel(Y, Y2, X, W, BIAS, SCALE, SHIFT, W2, BIAS2, SCALE2, n_rows
                       scale_b, scale_s, shift_b, shift_s, scale2_b, scale2_s,
                       D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
                       HAS_W: tl.constexpr, HAS_B: tl.constexpr, SECOND: tl.constexpr, HAS_W2: tl.constexpr,
-                      HAS_B2: tl.constexpr):
+                      HAS_B2: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     rows = (tl.program_id(0) * ROWS + tl.arange(0, ROWS)).to(tl.int64)
     cols = tl.arange(0, BLOCK_D)
     col_ok = cols < D
@@ -60,7 +64,7 @@ def _tanh_norm_kernel(Y, Y2, X, W, BIAS, SCALE, SHIFT, W2, BIAS2, SCALE2, n_rows
 def _broadcast_strides(t, batch, seq_len, width):
     if t.stride(-1) != 1:
         raise ValueError(f"modulation operand {tuple(t.shape)} is not contiguous in its last dim")
-    return t.expand(batch, seq_len, width).stride()[:2]
+    return broadcast_strides(t, (batch, seq_len, width))[:2]
 
 
 class TanhNorm:
@@ -68,7 +72,7 @@ class TanhNorm:
 
     def __init__(self, tile_config):
         self.tile_config = tile_config
-        self.launch = CachedLauncher(_tanh_norm_kernel)
+        self.launch = CachedLauncher(_tanh_norm_kernel, pdl=True)
 
     def __call__(self, x, weight, bias, scale, shift, norm_type, eps, second=None):
         """second: None, or (weight2, bias2, scale2) for the y2 = norm(y) * (1 + scale2) variant."""
@@ -77,7 +81,8 @@ class TanhNorm:
         batch, seq_len, width = x.shape
         x_rows = x.reshape(-1, width) if x.stride(-1) == 1 else x.contiguous().view(-1, width)
         weight2, bias2, scale2 = second or (None, None, scale)
-        y = torch.empty((batch, seq_len, width), dtype=x.dtype, device=x.device)
+        y = torch.empty_like(x) if x.is_contiguous() else torch.empty((batch, seq_len, width), dtype=x.dtype,
+                                                                        device=x.device)
         y2 = torch.empty_like(y) if second else y
         n_rows = batch * seq_len
         rows, warps = self.tile_config(n_rows, width, x.element_size())
@@ -88,10 +93,10 @@ class TanhNorm:
         key = (tuple(None if t is None else t.dtype for t in tensors), width, rows, warps, norm_type, bool(second),
                tuple((v == 1, v % 16 == 0) for v in strides),
                all(t.data_ptr() % 16 == 0 for t in (y, y2, *tensors) if t is not None))
-        self.launch(key, (triton.cdiv(n_rows, rows),),
+        self.launch(key, (ceil_div(n_rows, rows),),
                     (y, y2, x_rows, x_rows if weight is None else weight, x_rows if bias is None else bias, scale,
                      shift, x_rows if weight2 is None else weight2, x_rows if bias2 is None else bias2, scale2,
-                     n_rows, seq_len, eps, *strides, width, triton.next_power_of_2(width), rows,
+                     n_rows, seq_len, eps, *strides, width, next_pow2(width), rows,
                      norm_type == "rms", weight is not None, bias is not None, bool(second), weight2 is not None,
                      bias2 is not None),
                     num_warps=warps)

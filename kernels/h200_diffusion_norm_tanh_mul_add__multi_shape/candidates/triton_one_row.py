@@ -1,7 +1,7 @@
 """triton_two_rows with one row per program and BLOCK_D/512 warps (2 to 8): half the registers per thread, which
 the second-norm variant (x, y and scale2 rows live at once) may need, so the map can choose per bucket."""
 
-import triton
+from kernelpilot.launch import next_pow2
 
 from _tanh_norm import entry_points
 
@@ -14,7 +14,7 @@ SOURCE = "written for this task"
 
 
 def tile_config(n_rows, width, element_size):
-    return 1, min(max(triton.next_power_of_2(width) // 512, 2), 8)
+    return 1, min(max(next_pow2(width) // 512, 2), 8)
 
 
 fused_norm_tanh_mul_add, fused_norm_tanh_mul_add_norm_scale, rmsnorm_tanh_residual = entry_points(tile_config)

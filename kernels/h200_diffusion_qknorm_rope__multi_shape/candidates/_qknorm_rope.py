@@ -9,8 +9,9 @@ stores it back in place: q and k are read once and written once.
 import torch
 import triton
 import triton.language as tl
+from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher
+from kernelpilot.launch import CachedLauncher, ceil_div
 
 
 @triton.jit
@@ -41,7 +42,10 @@ def _rotate(x, cos_sin, pos, R: tl.constexpr, ROWS: tl.constexpr, D: tl.constexp
 @triton.jit(do_not_specialize=["n_tokens", "q_heads", "k_heads", "q_programs", "eps"])
 def _qknorm_rope_kernel(Q, K, QW, KW, COS_SIN, POS, n_tokens, q_heads, k_heads, q_programs,
                         q_token_stride, k_token_stride, head_stride, eps,
-                        D: tl.constexpr, R: tl.constexpr, ROWS: tl.constexpr, IS_NEOX: tl.constexpr):
+                        D: tl.constexpr, R: tl.constexpr, ROWS: tl.constexpr, IS_NEOX: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     pid = tl.program_id(0)
     if pid < q_programs:
         X, W, heads, token_stride, first = Q, QW, q_heads, q_token_stride, pid * ROWS
@@ -66,7 +70,7 @@ class QKNormRope:
 
     def __init__(self, tile_config):
         self.tile_config = tile_config
-        self.launch = CachedLauncher(_qknorm_rope_kernel)
+        self.launch = CachedLauncher(_qknorm_rope_kernel, pdl=True)
 
     def __call__(self, q, k, q_weight, k_weight, cos_sin_cache, positions, is_neox, eps, head_dim, rope_dim):
         n_tokens, q_heads, width = q.shape
@@ -74,8 +78,8 @@ class QKNormRope:
         head_dim = head_dim or width
         rope_dim = rope_dim or cos_sin_cache.shape[-1]
         rows, warps = self.tile_config(n_tokens * (q_heads + k_heads), head_dim)
-        q_programs = triton.cdiv(n_tokens * q_heads, rows)
-        programs = q_programs + triton.cdiv(n_tokens * k_heads, rows)
+        q_programs = ceil_div(n_tokens * q_heads, rows)
+        programs = q_programs + ceil_div(n_tokens * k_heads, rows)
         q_stride, k_stride, head_stride = q.stride(0), k.stride(0), q.stride(1)
         # Triton specializes pointers on 16-byte alignment and ints on 1 and 16-divisibility; the key pins them.
         key = (q.dtype, q_weight.dtype, k_weight.dtype, cos_sin_cache.dtype, positions.dtype, head_dim, rope_dim,

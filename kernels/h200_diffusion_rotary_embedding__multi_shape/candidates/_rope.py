@@ -3,8 +3,9 @@
 import torch
 import triton
 import triton.language as tl
+from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher, aligned
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
 
 
 @triton.jit
@@ -18,7 +19,10 @@ def _bf16_rne(value):
 
 @triton.jit(do_not_specialize=["n_rows", "heads", "tokens"])
 def _rope_pairs_kernel(X, COS, SIN, Y, n_rows, heads, tokens, cos_stride, sin_stride,
-                       HALF: tl.constexpr, BLOCK_HALF: tl.constexpr, ROWS: tl.constexpr):
+                       HALF: tl.constexpr, BLOCK_HALF: tl.constexpr, ROWS: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < n_rows
     columns = tl.arange(0, 2 * BLOCK_HALF)
@@ -38,7 +42,10 @@ def _rope_pairs_kernel(X, COS, SIN, Y, n_rows, heads, tokens, cos_stride, sin_st
 
 @triton.jit(do_not_specialize=["seq_len"])
 def _ltx2_split_kernel(X, COS, SIN, Y, seq_len, heads, cos_sb, cos_sh, cos_st, sin_sb, sin_sh, sin_st,
-                       HALF: tl.constexpr, BLOCK_HALF: tl.constexpr, HEADS_BLOCK: tl.constexpr):
+                       HALF: tl.constexpr, BLOCK_HALF: tl.constexpr, HEADS_BLOCK: tl.constexpr, PDL: tl.constexpr):
+    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
+        gdc_wait()
+        gdc_launch_dependents()
     token_row = tl.program_id(0)
     batch = token_row // seq_len
     token = token_row - batch * seq_len
@@ -69,7 +76,7 @@ class RotaryPairs:
 
     def __init__(self, tile_rows):
         self.tile_rows = tile_rows
-        self.launch = CachedLauncher(_rope_pairs_kernel)
+        self.launch = CachedLauncher(_rope_pairs_kernel, pdl=True)
 
     def __call__(self, x, cos, sin, interleaved):
         width = x.shape[-1]
@@ -88,9 +95,9 @@ class RotaryPairs:
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
         key = (x.dtype, cos.dtype, sin.dtype, half, rows, warps, cos.stride(0) % 16 == 0, sin.stride(0) % 16 == 0,
                cos.stride(0) == 1, sin.stride(0) == 1, aligned(x, y, cos, sin))
-        self.launch(key, (triton.cdiv(n_rows, rows),),
+        self.launch(key, (ceil_div(n_rows, rows),),
                     (x, cos, sin, y, n_rows, heads, tokens, cos.stride(0), sin.stride(0), half,
-                     triton.next_power_of_2(half), rows),
+                     next_pow2(half), rows),
                     num_warps=warps)
         return y
 
@@ -100,7 +107,7 @@ class Ltx2Split:
 
     def __init__(self, heads_per_program):
         self.heads_per_program = heads_per_program
-        self.launch = CachedLauncher(_ltx2_split_kernel)
+        self.launch = CachedLauncher(_ltx2_split_kernel, pdl=True)
 
     def __call__(self, x, cos, sin):
         batch, seq_len, _ = x.shape
@@ -115,7 +122,7 @@ class Ltx2Split:
         strides = (*cos.stride()[:3], *sin.stride()[:3])
         key = (half, heads_block, warps, heads % 16 == 0, heads == 1, aligned(x, y, cos, sin),
                tuple(s % 16 == 0 for s in strides), tuple(s == 1 for s in strides))
-        self.launch(key, (batch * seq_len, triton.cdiv(heads, heads_block)),
-                    (x, cos, sin, y, seq_len, heads, *strides, half, triton.next_power_of_2(half), heads_block),
+        self.launch(key, (batch * seq_len, ceil_div(heads, heads_block)),
+                    (x, cos, sin, y, seq_len, heads, *strides, half, next_pow2(half), heads_block),
                     num_warps=warps)
         return y

@@ -7,7 +7,7 @@ rows in 16-byte vectors and separates the pairs in registers, and the LTX-2 kern
 to fill the GPU with 16-byte loads of x, cos and sin; both rounding contracts are kept.
 """
 
-import triton
+from kernelpilot.launch import ceil_div, next_pow2
 
 from _rope import Ltx2Split, RotaryPairs
 
@@ -21,14 +21,14 @@ SOURCE = "written for this task"
 
 
 def tile_rows(n_rows, width):
-    rows = max(1, 4096 // triton.next_power_of_2(width))
+    rows = max(1, 4096 // next_pow2(width))
     return rows, 4
 
 
 def heads_per_program(token_rows, heads):
     # At least ~4 programs per SM when the token count allows it, else all heads of a token per program.
-    wanted = triton.next_power_of_2(max(1, triton.cdiv(token_rows * heads, 4 * 132)))
-    block = min(triton.next_power_of_2(heads), wanted)
+    wanted = next_pow2(max(1, ceil_div(token_rows * heads, 4 * 132)))
+    block = min(next_pow2(heads), wanted)
     return block, max(1, min(8, block // 2))
 
 

@@ -19,7 +19,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, aligned
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div
 
 
 @triton.jit
@@ -101,8 +101,8 @@ class Int8ScaledMM:
         scale_a, scale_b = scale_a.reshape(-1), scale_b.reshape(-1)
         scale_a_step = scale_a.stride(0) if scale_a.numel() > 1 else 0  # 0: one scale for the whole tensor
         scale_b_step = scale_b.stride(0) if scale_b.numel() > 1 else 0
-        grid = (triton.cdiv(n, block_n), split_k, triton.cdiv(m, block_m))
-        k_steps = triton.cdiv(triton.cdiv(k, split_k), block_k)
+        grid = (ceil_div(n, block_n), split_k, ceil_div(m, block_m))
+        k_steps = ceil_div(ceil_div(k, split_k), block_k)
         partials, arrivals = self._workspace(a.device, m, n, grid) if split_k > 1 else (out, out)
         integers = (m, n, k, *a.stride(), *b.stride(), *out.stride(), scale_a_step, scale_b_step)
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment: the exact integers pin both.

@@ -19,7 +19,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import interpreting
+from kernelpilot.launch import ceil_div, interpreting
 
 LOG2_E = 1.4426950408889634
 
@@ -154,7 +154,7 @@ class FlashAttention:
             raise ValueError("q, k and v must share one [B, H, S, D] shape, each with unit stride along D")
         config = self.config
         out = torch.empty((batch, heads, seq_len, head_dim), dtype=q.dtype, device=q.device)
-        grid = (triton.cdiv(seq_len, config.block_m), batch * heads)
+        grid = (ceil_div(seq_len, config.block_m), batch * heads)
         qk_scale = head_dim**-0.5 * LOG2_E
         options = dict(HEAD_DIM=head_dim, BLOCK_M=config.block_m, BLOCK_N=config.block_n, CAUSAL=bool(causal),
                        num_warps=config.num_warps, num_stages=config.num_stages)
