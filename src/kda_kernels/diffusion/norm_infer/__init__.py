@@ -29,32 +29,32 @@ FAMILY = Family(__name__, arches=('h200',), functions=FUNCTIONS)
 KDA_OPTIMIZED_norm_infer = True
 KDA_ARCHES_norm_infer = ('h200',)
 KDA_TASK_norm_infer = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_norm_infer = {'h200': '79782fce4ab09c2985469869c9276ab335ceabe8'}
-KDA_DATE_norm_infer = {'h200': '2026-11-23T14:49:33Z'}
+KDA_COMMIT_norm_infer = {'h200': '593443d295bafde60c8b99f514fb588dd94c84d2'}
+KDA_DATE_norm_infer = {'h200': '2026-11-23T16:57:13Z'}
 KDA_SPEEDUP_norm_infer = {
     'h200': {
-        'geomean': 1.4,
+        'geomean': 1.5082,
         'device': 'NVIDIA H200',
-        'cases': 4,
+        'cases': 6,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'run': '20261123T144933Z-b5ce15',
+        'run': '20261123T165713Z-7dfb36',
     },
 }
 
 KDA_OPTIMIZED_triton_one_pass_rms_norm = True
 KDA_ARCHES_triton_one_pass_rms_norm = ('h200',)
 KDA_TASK_triton_one_pass_rms_norm = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '79782fce4ab09c2985469869c9276ab335ceabe8'}
-KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-11-23T14:49:33Z'}
+KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '593443d295bafde60c8b99f514fb588dd94c84d2'}
+KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-11-23T16:57:13Z'}
 KDA_SPEEDUP_triton_one_pass_rms_norm = {
     'h200': {
-        'geomean': 1.0641,
+        'geomean': 1.3279,
         'device': 'NVIDIA H200',
         'cases': 7,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'run': '20261123T144933Z-b5ce15',
+        'run': '20261123T165713Z-7dfb36',
     },
 }
 

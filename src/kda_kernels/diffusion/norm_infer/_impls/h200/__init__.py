@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit 79782fce4ab09c2985469869c9276ab335ceabe8. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit 593443d295bafde60c8b99f514fb588dd94c84d2. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,9 +8,9 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': '79782fce4ab09c2985469869c9276ab335ceabe8',
-    'date': '2026-11-23T14:49:33Z',
-    'run': '20261123T144933Z-b5ce15',
+    'commit': '593443d295bafde60c8b99f514fb588dd94c84d2',
+    'date': '2026-11-23T16:57:13Z',
+    'run': '20261123T165713Z-7dfb36',
     'functions': {
         'norm_infer': {
             'signature': 'norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None)',
@@ -22,12 +22,12 @@ MANIFEST = {
             },
             'optimized': True,
             'speedup': {
-                'geomean': 1.4,
+                'geomean': 1.5082,
                 'device': 'NVIDIA H200',
-                'cases': 4,
+                'cases': 6,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'run': '20261123T144933Z-b5ce15',
+                'run': '20261123T165713Z-7dfb36',
             },
         },
         'triton_one_pass_rms_norm': {
@@ -40,12 +40,12 @@ MANIFEST = {
             },
             'optimized': True,
             'speedup': {
-                'geomean': 1.0641,
+                'geomean': 1.3279,
                 'device': 'NVIDIA H200',
                 'cases': 7,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'run': '20261123T144933Z-b5ce15',
+                'run': '20261123T165713Z-7dfb36',
             },
         },
     },

@@ -1,0 +1,26 @@
+"""triton_rows launched with programmatic dependent launch: each program waits on the grid dependency (so the
+previous kernel's writes are visible) and at once lets the next kernel start launching. A run of small norms then
+overlaps each launch with the tail of the one before it, which is most of a small case's device time."""
+
+from ._norm_rows import RowNorm, narrow_packed_tiles
+
+PARENT = "triton_rows"
+MUTATION = "launch with programmatic dependent launch (griddepcontrol.wait, then launch_dependents) on the same tiles"
+EVIDENCE = [
+    "H200 run 20261123T144933Z-b5ce15: the small cases sit at 1.15-2.3 µs against an empty kernel's 0.73 µs, "
+    "so most of their device time is launch latency and one memory round trip",
+    "scripts/gpu/host_cost_breakdown.py: the host path is already at the C launcher's cost, so the small cases' "
+    "headroom is on the device side",
+]
+SOURCE = "written for this task"
+
+
+_norm = RowNorm(narrow_packed_tiles, pdl=True)
+
+
+def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):
+    return _norm(x, weight, bias, eps, bool(is_rms_norm), out)
+
+
+def triton_one_pass_rms_norm(x, w, eps=1e-6):
+    return _norm(x, w, None, eps, True, None)
