@@ -12,6 +12,7 @@ import kda_kernels
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.export.package import export_task
 from kernelpilot.harness import ledgers
+from kernelpilot.harness.spec import load_task
 
 COMMITTED = Path(kda_kernels.__file__).parent
 
@@ -53,13 +54,23 @@ def test_stamps_come_from_the_ledgers(committed_task, tmp_path):
                                                                       perf_map["run_id"])
 
 
+def promoted(task: Path) -> list[str]:
+    """The candidates the committed performance map gives a bucket to: what the export ships."""
+    perf_map = json.loads((task / "benchmarks" / "performance-map.json").read_text())
+    winners = {winner for op in perf_map["ops"].values() for winner in op["buckets"].values()}
+    return sorted(winners & set(load_task(task).candidate_names()))
+
+
 def test_only_promoted_candidates_and_their_helpers_are_copied(committed_task, tmp_path):
     export_task(committed_task, tmp_path / "kda_kernels")
     arch = tmp_path / "kda_kernels" / "diffusion" / "norm_infer" / "_impls" / "h200"
+    shipped = promoted(committed_task)
+    assert shipped and len(shipped) < len(load_task(committed_task).candidate_names())
     assert sorted(p.name for p in arch.iterdir()) == ["__init__.py", "_norm_rows.py", "dispatch.py",
-                                                     "triton_rows.py", "triton_rows_pair.py"]
-    source = (arch / "triton_rows.py").read_text()
-    assert "from ._norm_rows import RowNorm" in source and "\nfrom _norm_rows" not in source
+                                                     *(f"{name}.py" for name in shipped)]
+    for name in shipped:
+        source = (arch / f"{name}.py").read_text()
+        assert "from ._norm_rows import RowNorm" in source and "\nfrom _norm_rows" not in source
 
 
 def test_exporting_again_writes_nothing(committed_task, tmp_path):
@@ -111,7 +122,8 @@ def test_both_arches_of_a_family_are_kept(committed_task, measured_twin, tmp_pat
     assert sorted(p.name for p in impls.iterdir()) == ["__init__.py", "b200", "h200"]
     # The twin's promoted candidates are the ones it inherits from its sibling's candidates/.
     assert sorted(p.name for p in (impls / "b200").iterdir()) == sorted(p.name for p in (impls / "h200").iterdir())
-    assert (impls / "b200" / "triton_rows.py").read_text() == (impls / "h200" / "triton_rows.py").read_text()
+    for name in promoted(committed_task):
+        assert (impls / "b200" / f"{name}.py").read_text() == (impls / "h200" / f"{name}.py").read_text()
     assert "arches=('b200', 'h200')" in (package / "diffusion" / "norm_infer" / "__init__.py").read_text()
     assert family["KDA_ARCHES_norm_infer"] == ("b200", "h200")
     assert family["KDA_TASK_norm_infer"] == {"b200": b200.name, "h200": committed_task.name}
@@ -152,11 +164,12 @@ def test_refuses_a_candidate_importing_kernelpilot_beyond_the_runtime(committed_
 
 
 def test_refuses_a_promoted_candidate_whose_parameters_differ_from_the_op(committed_task, tmp_path, commit):
-    path = committed_task / "candidates" / "triton_rows.py"
+    name = promoted(committed_task)[0]
+    path = committed_task / "candidates" / f"{name}.py"
     path.write_text(path.read_text().replace("def triton_one_pass_rms_norm(x, w, eps=1e-6):",
                                              "def triton_one_pass_rms_norm(w, x, eps=1e-6):"))
     commit(committed_task.parent, "parameters out of order")
-    with pytest.raises(KernelPilotError, match=r"triton_rows.py:\d+: triton_one_pass_rms_norm\(w, x, eps\) does not "
+    with pytest.raises(KernelPilotError, match=rf"{name}.py:\d+: triton_one_pass_rms_norm\(w, x, eps\) does not "
                                                r"take the op's parameters \(x, w, eps\)"):
         export_task(committed_task, tmp_path / "kda_kernels")
     assert not (tmp_path / "kda_kernels").exists()

@@ -42,13 +42,14 @@ def test_a_twin_holds_only_its_own_files_and_shares_the_definition(twin, norm_ta
 
 def test_the_twin_sees_the_siblings_portable_candidates_and_its_own_overrides(twin, norm_task_copy):
     # cuda_rows declares ARCHES = ("h200",): its extension is built for sm_90 only.
-    assert load_task(norm_task_copy).candidate_names() == ["cuda_rows", "triton_rows", "triton_rows_pair"]
-    assert load_task(twin).candidate_names() == ["triton_rows", "triton_rows_pair"]
+    portable = ["triton_rows", "triton_rows_pair", "triton_rows_pdl"]
+    assert load_task(norm_task_copy).candidate_names() == ["cuda_rows", *portable]
+    assert load_task(twin).candidate_names() == portable
     own = twin / "candidates" / "triton_rows.py"
     own.write_text('"""A B200 variant."""\nPARENT = "triton_rows"\nMUTATION = "b200 tiles"\n')
     (twin / "candidates" / "tma_rows.py").write_text('"""Only the twin has it."""\n')
     task = load_task(twin)
-    assert task.candidate_names() == ["tma_rows", "triton_rows", "triton_rows_pair"]
+    assert task.candidate_names() == ["tma_rows", *portable]
     assert task.candidate_path("triton_rows") == own
     assert task.candidate_path("triton_rows_pair") == norm_task_copy / "candidates" / "triton_rows_pair.py"
     assert impls.candidate_lineage(task, "triton_rows")["mutation"] == "b200 tiles"

@@ -34,7 +34,8 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
                            gate_batch, gate_frame_stride, gate_frame,
                            D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
                            HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
-                           SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr, PDL: tl.constexpr):
+                           SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr,
+                           PDL: tl.constexpr):
     if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
         gdc_wait()
         gdc_launch_dependents()
@@ -47,6 +48,14 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
     x_at = rows64[:, None] * x_row_stride + cols[None, :]
     out_at = rows64[:, None] * D + cols[None, :]
     h = tl.load(X + x_at, mask=mask, other=0.0).to(tl.float32)
+    # Every operand is loaded before the row reductions, so that all the memory round trips overlap instead of
+    # following one another (small cases are latency-bound).
+    scale = _operand(SCALE, b, s, cols, mask, scale_batch, scale_frame_stride, scale_frame, SCALE_SCALAR)
+    shift = _operand(SHIFT, b, s, cols, mask, shift_batch, shift_frame_stride, shift_frame, SHIFT_SCALAR)
+    if HAS_W:
+        w = tl.load(W + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+    if HAS_B:
+        bias = tl.load(BIAS + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
     if HAS_RES:
         if HAS_GATE:
             h = h * _operand(GATE, b, s, cols, mask, gate_batch, gate_frame_stride, gate_frame, GATE_SCALAR)
@@ -58,12 +67,11 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
         h = tl.where(mask, h - (tl.sum(h, axis=1) / D)[:, None], 0.0)
     n = h * tl.rsqrt(tl.sum(h * h, axis=1) / D + eps)[:, None]
     if HAS_W:
-        n = n * tl.load(W + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+        n = n * w
     if HAS_B:
-        n = n + tl.load(BIAS + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+        n = n + bias
     n = n.to(Y.dtype.element_ty).to(tl.float32)  # the contract rounds the norm to x's dtype before modulating
-    y = n * (1.0 + _operand(SCALE, b, s, cols, mask, scale_batch, scale_frame_stride, scale_frame, SCALE_SCALAR)) \
-        + _operand(SHIFT, b, s, cols, mask, shift_batch, shift_frame_stride, shift_frame, SHIFT_SCALAR)
+    y = n * (1.0 + scale) + shift
     tl.store(Y + out_at, y.to(Y.dtype.element_ty), mask=mask)
 
 

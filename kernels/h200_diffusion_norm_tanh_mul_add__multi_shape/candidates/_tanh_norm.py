@@ -15,16 +15,24 @@ from kernelpilot.launch import CachedLauncher, broadcast_strides, ceil_div, next
 
 
 @triton.jit
-def _norm(h, mask, W, BIAS, cols, col_ok, eps, D: tl.constexpr, IS_RMS: tl.constexpr, HAS_W: tl.constexpr,
-          HAS_B: tl.constexpr):
+def _norm(h, mask, w, bias, eps, D: tl.constexpr, IS_RMS: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr):
     if not IS_RMS:
         h = tl.where(mask, h - (tl.sum(h, axis=1) / D)[:, None], 0.0)
     n = h * tl.rsqrt(tl.sum(h * h, axis=1) / D + eps)[:, None]
     if HAS_W:
-        n = n * tl.load(W + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+        n = n * w
     if HAS_B:
-        n = n + tl.load(BIAS + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+        n = n + bias
     return n
+
+
+@triton.jit
+def _row_operand(P, cols, col_ok, PRESENT: tl.constexpr):
+    """A [D] operand as a [1, BLOCK_D] fp32 row; 0 when absent (the caller's constexpr skips its use)."""
+    value = 0.0
+    if PRESENT:
+        value = tl.load(P + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+    return value
 
 
 @triton.jit
@@ -46,18 +54,25 @@ def _tanh_norm_kernel(Y, Y2, X, W, BIAS, SCALE, SHIFT, W2, BIAS2, SCALE2, n_rows
     col_ok = cols < D
     mask = (rows < n_rows)[:, None] & col_ok[None, :]
     b, s = rows // seq_len, rows % seq_len
+    # Every operand is loaded before the row reductions, so that all the memory round trips overlap instead of
+    # following one another (small cases are latency-bound).
     h = tl.load(X + rows[:, None] * x_row_stride + cols[None, :], mask=mask, other=0.0).to(tl.float32)
-    n = _norm(h, mask, W, BIAS, cols, col_ok, eps, D, IS_RMS, HAS_W, HAS_B)
-    n = n.to(Y.dtype.element_ty).to(tl.float32)  # the contract rounds the norm to x's dtype before modulating
     scale = tl.load(SCALE + (b * scale_b + s * scale_s)[:, None] + cols[None, :], mask=mask, other=0.0)
     shift = tl.load(SHIFT + (b * shift_b + s * shift_s)[:, None] + cols[None, :], mask=mask, other=0.0)
+    w = _row_operand(W, cols, col_ok, HAS_W)
+    bias = _row_operand(BIAS, cols, col_ok, HAS_B)
+    if SECOND:
+        scale2 = tl.load(SCALE2 + (b * scale2_b + s * scale2_s)[:, None] + cols[None, :], mask=mask, other=0.0)
+        w2 = _row_operand(W2, cols, col_ok, HAS_W2)
+        bias2 = _row_operand(BIAS2, cols, col_ok, HAS_B2)
+    n = _norm(h, mask, w, bias, eps, D, IS_RMS, HAS_W, HAS_B)
+    n = n.to(Y.dtype.element_ty).to(tl.float32)  # the contract rounds the norm to x's dtype before modulating
     y = (n * _tanh(scale.to(tl.float32)) + shift.to(tl.float32)).to(Y.dtype.element_ty)
     out_at = rows[:, None] * D + cols[None, :]
     tl.store(Y + out_at, y, mask=mask)
     if SECOND:
-        n2 = _norm(y.to(tl.float32), mask, W2, BIAS2, cols, col_ok, eps, D, IS_RMS, HAS_W2, HAS_B2)
+        n2 = _norm(y.to(tl.float32), mask, w2, bias2, eps, D, IS_RMS, HAS_W2, HAS_B2)
         n2 = n2.to(Y.dtype.element_ty).to(tl.float32)
-        scale2 = tl.load(SCALE2 + (b * scale2_b + s * scale2_s)[:, None] + cols[None, :], mask=mask, other=0.0)
         tl.store(Y2 + out_at, (n2 * (1.0 + scale2.to(tl.float32))).to(Y2.dtype.element_ty), mask=mask)
 
 
