@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
+import tempfile
 from pathlib import Path
 
 ENV_COLUMNS = ("gpu", "sm_count", "driver", "cuda", "torch", "triton", "sm_clock_mhz", "mem_clock_mhz")
@@ -53,6 +55,8 @@ def collect(device_index: int = 0) -> dict:
 
 
 def git_commit(path: Path) -> str | None:
+    """HEAD's short hash, and for a working tree with uncommitted changes `-dirty+` and the tree id of the files
+    as they are: a run made before its code was committed can then be matched to that commit."""
     try:
         result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=path, capture_output=True, text=True,
                                 timeout=10)
@@ -62,4 +66,21 @@ def git_commit(path: Path) -> str | None:
         return None
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=path,
                            capture_output=True, text=True, timeout=10).stdout.strip()
-    return result.stdout.strip() + ("-dirty" if dirty else "")
+    return result.stdout.strip() + (f"-dirty+{working_tree_id(path) or 'unknown'}" if dirty else "")
+
+
+def working_tree_id(path: Path) -> str | None:
+    """The short tree id of the repository's files as they are now (untracked ones included, ignored ones not):
+    the same as `git rev-parse --short=12 COMMIT^{tree}` for a commit of exactly these files. Staged through a
+    scratch index, so the repository's own index is left alone."""
+    with tempfile.TemporaryDirectory() as scratch:
+        env = {**os.environ, "GIT_INDEX_FILE": os.path.join(scratch, "index")}
+        try:
+            top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True,
+                                 timeout=10, check=True).stdout.strip()
+            subprocess.run(["git", "add", "-A"], cwd=top, env=env, capture_output=True, timeout=120, check=True)
+            tree = subprocess.run(["git", "write-tree"], cwd=top, env=env, capture_output=True, text=True,
+                                  timeout=60, check=True).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return None
+    return tree[:12]

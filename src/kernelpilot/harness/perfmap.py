@@ -42,44 +42,83 @@ def _number(text: str) -> float | None:
     return float(text) if text not in ("", None) else None
 
 
+def gpu_checks(task_root: Path) -> list[dict]:
+    """Every GPU check attempt, oldest first (interpreter checks cover small cases only and do not qualify)."""
+    return [a for a in ledgers.read_attempts(task_root)
+            if a["stage"] == "check" and not (a.get("correctness") or {}).get("interpret", False)]
+
+
 def latest_checks(task_root: Path) -> dict[str, dict]:
-    """impl -> its latest check attempt on a GPU (interpreter checks cover small cases only and do not qualify)."""
-    latest: dict[str, dict] = {}
-    for attempt in ledgers.read_attempts(task_root):
-        correctness = attempt.get("correctness") or {}
-        if attempt["stage"] == "check" and not correctness.get("interpret", False):
-            latest[attempt["candidate"]] = attempt
-    return latest
+    """impl -> its latest check attempt on a GPU."""
+    return {attempt["candidate"]: attempt for attempt in gpu_checks(task_root)}
 
 
-def _passed_check(checks: dict[str, dict], impl: str, case_id: str) -> bool:
-    """Eligible only when the latest GPU check passed as a whole: an implementation wrong anywhere is wrong."""
-    attempt = checks.get(impl)
-    if attempt is None or attempt["status"] != "correct":
-        return False
-    return bool(((attempt.get("correctness") or {}).get("cases", {}).get(case_id) or {}).get("passed"))
+def case_checks(task_root: Path) -> dict[str, tuple[str, dict[str, bool]]]:
+    """impl -> (status of its latest GPU check, case -> passed in the latest GPU check that covered the case): a
+    narrowed check re-judges its own cases and leaves the others' verdicts standing."""
+    checks: dict[str, tuple[str, dict[str, bool]]] = {}
+    for attempt in gpu_checks(task_root):
+        passed = dict(checks.get(attempt["candidate"], ("", {}))[1])
+        passed.update({case: bool(verdict.get("passed")) for case, verdict in
+                       ((attempt.get("correctness") or {}).get("cases") or {}).items()})
+        checks[attempt["candidate"]] = (attempt["status"], passed)
+    return checks
+
+
+def _passed_check(checks: dict[str, tuple[str, dict[str, bool]]], impl: str, case_id: str) -> bool:
+    """Eligible only when the latest GPU check passed as a whole (an implementation wrong anywhere is wrong) and the
+    latest check of this case passed."""
+    status, passed = checks.get(impl, ("", {}))
+    return status == "correct" and passed.get(case_id, False)
 
 
 def build(task: Task, run_id: str | None = None) -> dict:
+    """The map of one run (`run_id`), or by default of the latest run, where a case that run left out (a narrowed
+    `task run --case ...`) keeps its rows from the latest earlier run on the same GPU model that timed it. Each
+    case records the run its figures come from."""
     rows = ledgers.read_results(task.root)
     if not rows:
         raise KernelPilotError(f"{task.name}: no benchmark results yet (run `kernelpilot task bench` first)")
-    run_id = run_id or rows[-1]["run_id"]
-    run_rows = [r for r in rows if r["run_id"] == run_id]
+    latest = run_id or rows[-1]["run_id"]
+    run_rows = [r for r in rows if r["run_id"] == latest]
     if not run_rows:
-        raise KernelPilotError(f"{task.name}: no results for run {run_id}")
-    checks = latest_checks(task.root)
-    by_case: dict[str, dict[str, dict]] = {}
-    for row in run_rows:
-        by_case.setdefault(row["case"], {})[row["impl"]] = row
+        raise KernelPilotError(f"{task.name}: no results for run {latest}")
+    checks = case_checks(task.root)
+    by_case = case_rows(rows, latest, carry_earlier=run_id is None)
     ops = {}
     for op in task.ops:
         ops[op] = _map_op(task, op, by_case, checks)
-    perf_map = {"task": task.name, "run_id": run_id, "generated_at": ledgers.now_iso(),
+    perf_map = {"task": task.name, "run_id": latest, "generated_at": ledgers.now_iso(),
                 "env": {k: run_rows[0][k] for k in (*environment.ENV_COLUMNS, "commit")},
                 "ops": ops, "summary": _summary(task, ops)}
     schemas.validate(perf_map, "performance-map", "performance map")
     return perf_map
+
+
+def case_rows(rows: list[dict], run_id: str, carry_earlier: bool) -> dict[str, dict[str, dict]]:
+    """case -> impl -> result row, from the newest run (run_id first, then earlier ones when carry_earlier) with a
+    row for the case; runs on another GPU model never fill in."""
+    gpu = next(r["gpu"] for r in rows if r["run_id"] == run_id)
+    runs = [run_id]
+    if carry_earlier:
+        runs += [r for r in reversed(list(dict.fromkeys(row["run_id"] for row in rows))) if r != run_id]
+    by_run: dict[str, dict[str, dict[str, dict]]] = {}
+    for row in rows:
+        if row["gpu"] == gpu and row["impl_kind"] != "ceiling":
+            by_run.setdefault(row["run_id"], {}).setdefault(row["case"], {})[row["impl"]] = row
+    by_case: dict[str, dict[str, dict]] = {}
+    for run in runs:
+        for case, impls in by_run.get(run, {}).items():
+            by_case.setdefault(case, impls)
+    return by_case
+
+
+def map_rows(all_rows: list[dict], perf_map: dict) -> list[dict]:
+    """The result rows a map was built from: each case's rows from its own run, and the map run's ceilings."""
+    case_run = {c["case"]: c.get("run_id", perf_map["run_id"]) for op in perf_map["ops"].values() for c in op["cases"]}
+    return [r for r in all_rows
+            if (r["impl_kind"] == "ceiling" and r["run_id"] == perf_map["run_id"])
+            or (r["impl_kind"] != "ceiling" and case_run.get(r["case"]) == r["run_id"])]
 
 
 def _map_op(task: Task, op: str, by_case: dict[str, dict[str, dict]], checks: dict[str, dict]) -> dict:
@@ -91,7 +130,8 @@ def _map_op(task: Task, op: str, by_case: dict[str, dict[str, dict]], checks: di
                         "correct": r["correct"] == "true" and _passed_check(checks, impl, case.id)}
                  for impl, r in rows.items() if r["impl_kind"] != "ceiling"}
         target = next((r for r in rows.values()), None)
-        cases.append({"case": case.id, "bucket": case_bucket(case, task), "winner": "", "impls": impls,
+        cases.append({"case": case.id, "run_id": target["run_id"] if target else None,
+                      "bucket": case_bucket(case, task), "winner": "", "impls": impls,
                       "target_us": _number(target["target_us"]) if target else None, "meets_target": None,
                       "fastest_target_baseline": _fastest_target(task, impls),
                       "weight": case.weight})

@@ -7,19 +7,20 @@ from pathlib import Path
 
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_bytes, atomic_write_text, read_json
-from kernelpilot.harness import ledgers
+from kernelpilot.harness import ledgers, perfmap
 from kernelpilot.harness.spec import Task
 
 HEADER = "# Results\n\nEvery section below is rendered by `kernelpilot task report` from the task's ledgers.\n"
 
 
 def section(task: Task, perf_map: dict, run_rows: list[dict]) -> str:
-    """The task's block of results.md, from its performance map and the result rows of the map's run."""
+    """The task's block of results.md, from its performance map and the result rows it was built from."""
     env, summary = perf_map["env"], perf_map["summary"]
     lines = [f"<!-- task:{task.name}:start -->", f"## {task.name}", "",
              f"Run `{perf_map['run_id']}` on **{env['gpu']}** ({env['sm_count']} SMs, driver {env['driver']}, "
              f"CUDA {env['cuda']}, torch {env['torch']}, triton {env['triton']}, SM clock {env['sm_clock_mhz']} MHz, "
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
+    lines += earlier_runs_note(perf_map, run_rows)
     copy = next((r for r in run_rows if r["impl"] == "copy_ceiling"), None)
     matmul = next((r for r in run_rows if r["impl"] == "matmul_ceiling"), None)
     if copy:
@@ -51,9 +52,24 @@ def section(task: Task, perf_map: dict, run_rows: list[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def earlier_runs_note(perf_map: dict, rows: list[dict]) -> list[str]:
+    """Names the earlier runs whose figures stand for cases the map's run left out, with their commits."""
+    runs: dict[str, set[str]] = {}
+    for op in perf_map["ops"].values():
+        for case in op["cases"]:
+            if case.get("run_id") and case["run_id"] != perf_map["run_id"]:
+                runs.setdefault(case["run_id"], set()).add(case["case"])
+    if not runs:
+        return []
+    commits = {r["run_id"]: r["commit"] for r in rows}
+    listed = "; ".join(f"`{run}` (commit {commits.get(run, '?')}): {len(cases)} case(s)"
+                       for run, cases in sorted(runs.items(), reverse=True))
+    return [f"Cases that run left out show their latest earlier timing on the same GPU model: {listed}.", ""]
+
+
 def partial_note(summary: dict) -> str:
-    """Says when the run timed only some of W's cases (a narrowed `task run --case ...`)."""
-    return (f" ({summary['cases']} of the workload's {summary['workload_cases']} cases timed in this run)"
+    """Says when only some of W's cases have been timed (narrowed `task run --case ...` runs)."""
+    return (f" ({summary['cases']} of the workload's {summary['workload_cases']} cases timed)"
             if summary["cases"] < summary["workload_cases"] else "")
 
 
@@ -79,7 +95,7 @@ def write(task: Task, docs: Path) -> list[Path]:
     if not perf_map_path.exists():
         raise KernelPilotError(f"{task.name}: no performance map yet (run `kernelpilot task run` on a GPU first)")
     perf_map = read_json(perf_map_path)
-    rows = [r for r in ledgers.read_results(task.root) if r["run_id"] == perf_map["run_id"]]
+    rows = perfmap.map_rows(ledgers.read_results(task.root), perf_map)
     results_md = docs / "results.md"
     current = results_md.read_text(encoding="utf-8") if results_md.exists() else HEADER
     block = section(task, perf_map, rows)
