@@ -1,4 +1,7 @@
-"""Scale-shift and per-token select01 modulation kernels with lean wrappers, shared by this task's candidates."""
+"""Scale-shift and per-token select01 modulation kernels with lean wrappers, shared by this task's candidates.
+
+Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+"""
 
 import torch
 import triton

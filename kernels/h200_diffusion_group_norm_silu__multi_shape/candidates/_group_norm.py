@@ -3,6 +3,8 @@
 Two ways through a group: a fused kernel that holds one whole group in registers (one read of x), and a split
 reduction for larger groups (partial sums over chunks spread across every SM, then an apply pass that combines
 the group's partials and normalizes its own chunk).
+
+Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
 """
 
 import torch

@@ -5,6 +5,8 @@ Each program takes ROWS rows of [B*S, D]: it reads x (and the residual) once wit
 the new residual) once, and reads the modulation rows it needs. A modulation operand of any accepted shape is
 described to the kernel by two row strides and a frame length: element (b, s, d) sits at
 b * batch_stride + (s // frame_len) * frame_stride + d, or at 0 for a one-element operand.
+
+Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
 """
 
 import torch

@@ -4,6 +4,8 @@ wrapper, shared by this task's candidates (not a candidate).
 Each program takes ROWS rows of [B*S, D], reads x once with 16-byte vectors and writes y (and y2) once; the
 [1|B, 1|S, D] modulation operands are read through their broadcast strides (0 along broadcast dims), never
 expanded in memory. The second norm reads y as rounded for the store, from registers.
+
+Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
 """
 
 import torch

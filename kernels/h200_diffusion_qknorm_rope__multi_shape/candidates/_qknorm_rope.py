@@ -4,6 +4,8 @@ One launch covers q and k: the first programs take q's rows, the rest k's, a row
 head_dim elements. Each program loads a [ROWS, D] tile with 16-byte vectors, normalizes every row in fp32,
 rotates the first R dims in registers (the tile is reshaped so that each rotation pair sits in one thread) and
 stores it back in place: q and k are read once and written once.
+
+Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
 """
 
 import torch

@@ -1,4 +1,7 @@
-"""Rotary kernels and their lean wrappers, shared by this task's candidates (not a candidate)."""
+"""Rotary kernels and their lean wrappers, shared by this task's candidates (not a candidate).
+
+Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+"""
 
 import torch
 import triton
