@@ -121,7 +121,8 @@ def map_rows(all_rows: list[dict], perf_map: dict) -> list[dict]:
             or (r["impl_kind"] != "ceiling" and case_run.get(r["case"]) == r["run_id"])]
 
 
-def _map_op(task: Task, op: str, by_case: dict[str, dict[str, dict]], checks: dict[str, dict]) -> dict:
+def _map_op(task: Task, op: str, by_case: dict[str, dict[str, dict]],
+            checks: dict[str, tuple[str, dict[str, bool]]]) -> dict:
     cases, buckets = [], {}
     for case in task.cases_for(op):
         rows = by_case.get(case.id, {})

@@ -13,16 +13,16 @@ from kernelpilot.harness.spec import Task
 HEADER = "# Results\n\nEvery section below is rendered by `kernelpilot task report` from the task's ledgers.\n"
 
 
-def section(task: Task, perf_map: dict, run_rows: list[dict]) -> str:
+def section(task: Task, perf_map: dict, rows: list[dict]) -> str:
     """The task's block of results.md, from its performance map and the result rows it was built from."""
     env, summary = perf_map["env"], perf_map["summary"]
     lines = [f"<!-- task:{task.name}:start -->", f"## {task.name}", "",
              f"Run `{perf_map['run_id']}` on **{env['gpu']}** ({env['sm_count']} SMs, driver {env['driver']}, "
              f"CUDA {env['cuda']}, torch {env['torch']}, triton {env['triton']}, SM clock {env['sm_clock_mhz']} MHz, "
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
-    lines += earlier_runs_note(perf_map, run_rows)
-    copy = next((r for r in run_rows if r["impl"] == "copy_ceiling"), None)
-    matmul = next((r for r in run_rows if r["impl"] == "matmul_ceiling"), None)
+    lines += earlier_runs_note(perf_map, rows)
+    copy = next((r for r in rows if r["impl"] == "copy_ceiling"), None)
+    matmul = next((r for r in rows if r["impl"] == "matmul_ceiling"), None)
     if copy:
         lines += [f"Copy ceiling measured in the same run: {float(copy['gbps']):.0f} GB/s (bytes read + written).", ""]
     if matmul:
@@ -36,11 +36,11 @@ def section(task: Task, perf_map: dict, run_rows: list[dict]) -> str:
               "| case | winner | device µs | best target baseline µs | speedup | target µs | met | host µs | its host µs "
               "| do_bench µs | % copy ceiling |" + (" TFLOP/s | % matmul ceiling |" if matmul else ""),
               "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if matmul else "")]
-    rows = {(r["case"], r["impl"]): r for r in run_rows}
+    by_case_impl = {(r["case"], r["impl"]): r for r in rows}
     for op in perf_map["ops"].values():
         for case in op["cases"]:
-            winner = rows.get((case["case"], case["winner"]), {})
-            base = rows.get((case["case"], case.get("fastest_target_baseline") or ""), {})
+            winner = by_case_impl.get((case["case"], case["winner"]), {})
+            base = by_case_impl.get((case["case"], case.get("fastest_target_baseline") or ""), {})
             fraction = winner.get("copy_fraction")
             lines.append("| " + " | ".join([
                 case["case"], case["winner"], number(winner.get("device_us_p50")), number(base.get("device_us_p50")),
