@@ -1,0 +1,77 @@
+"""The Python cost of each Triton candidate's wrapper, on the CPU, with its launches stubbed out.
+
+A candidate's host cost on a GPU is this wrapper cost plus the compiled kernel's C launcher (about 4.4 µs on an H200
+host with four pointer arguments, 0.22 µs more per extra pointer: docs/host-cost-breakdown-h200.txt) plus its output
+allocations (1.7 µs each). This measures the first part without a GPU, so a wrapper can be slimmed between GPU
+runs. Only launches through kernelpilot.launch.CachedLauncher are stubbed; a candidate that launches otherwise
+would run the interpreter and is reported as such. Figures are medians of 5 rounds, µs per call.
+
+    python scripts/host_overhead.py kernels/h200_diffusion_norm_infer__multi_shape [more task folders]
+"""
+
+import statistics
+import sys
+import time
+
+import kernelpilot.launch
+from kernelpilot.errors import KernelPilotError
+from kernelpilot.harness import impls
+from kernelpilot.harness.benchcase import bound_call
+from kernelpilot.harness.inputs import make_args
+from kernelpilot.harness.spec import load_task
+
+LAUNCHES = []
+
+
+def count_launch(self, key, grid, args, **options):
+    LAUNCHES.append(key)
+
+
+def per_call_us(call, calls=2000, rounds=5) -> float:
+    for _ in range(50):
+        call()
+    samples = []
+    for _ in range(rounds):
+        begin = time.perf_counter()
+        for _ in range(calls):
+            call()
+        samples.append((time.perf_counter() - begin) * 1e6 / calls)
+    return statistics.median(samples)
+
+
+def profile(task_dir: str) -> None:
+    task = load_task(task_dir)
+    for name in task.candidate_names():
+        try:
+            impl = impls.resolve(task, name)
+        except KernelPilotError as exc:
+            print(f"{task.name:48s} {name:20s} not loadable here: {exc}")
+            continue
+        for case in task.cases_for(interpret_only=True):
+            if case.op not in impl.functions:
+                continue
+            call = bound_call(task.ops[case.op], impl.functions[case.op], make_args(case, 0, "cpu"))
+            LAUNCHES.clear()
+            call()
+            if not LAUNCHES:
+                print(f"{task.name:48s} {name:20s} {case.id:44s} launches outside CachedLauncher")
+                continue
+            print(f"{task.name:48s} {name:20s} {case.id:44s} {per_call_us(call):6.2f}")
+
+
+def main() -> int:
+    if len(sys.argv) < 2:
+        print("usage: python scripts/host_overhead.py TASK_FOLDER [TASK_FOLDER ...]", file=sys.stderr)
+        return 2
+    kernelpilot.launch.CachedLauncher.__call__ = count_launch
+    for task_dir in sys.argv[1:]:
+        try:
+            profile(task_dir)
+        except KernelPilotError as exc:
+            print(f"{task_dir}: {exc}", file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
