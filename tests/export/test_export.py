@@ -196,7 +196,8 @@ def _append(path: Path, text: str) -> None:
 def _drop_passing_case(root: Path, candidate: str) -> None:
     path = root / "ledgers" / "attempts.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()]
-    latest = [r for r in records if r["candidate"] == candidate and r["stage"] == "check"][-1]
+    latest = [r for r in records if r["candidate"] == candidate and r["stage"] == "check"
+              and not r["correctness"].get("interpret")][-1]  # the GPU check the evidence rests on
     case = next(iter(latest["correctness"]["cases"]))
     latest["correctness"]["cases"][case]["passed"] = False
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
