@@ -74,12 +74,16 @@ class CachedLauncher:
         key = (key, self._constexpr_values(args), *options.values())
         launch = self.compiled.get(key)
         if launch is None:
-            compiled = self.kernel[tuple(grid)](*args, **options, **({"launch_pdl": True} if self.pdl else {}))
+            compiled = self.jit_launch(grid, args, options)
             if not interpreting():
                 self.compiled[key] = direct_launch(compiled)
             return
         stream = self._stream or self._bind_stream()
         launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream(), args)
+
+    def jit_launch(self, grid: Sequence[int], args: Sequence[Any], options: dict) -> Any:
+        """The JIT's own launch, compiling on first use; `args` include the PDL parameter when the kernel has one."""
+        return self.kernel[tuple(grid)](*args, **options, **({"launch_pdl": True} if self.pdl else {}))
 
     def _bind_stream(self) -> Callable[[], int]:
         import torch

@@ -37,6 +37,11 @@ def register(parser: argparse.ArgumentParser) -> None:
                        help="run Triton under its interpreter on the CPU, on the cases marked `interpret: true`")
     check.add_argument("--trials", type=int, default=None, help="trials per case (default: the task's)")
 
+    compiling = add_verb(verbs, "compile", cmd_compile,
+                         "compile each candidate's Triton kernels for the task's arch, on the CPU (small cases)",
+                         json_output=True)
+    _common(compiling)
+
     bench = add_verb(verbs, "bench", cmd_bench, "time candidates and baselines over W on the GPU", json_output=True)
     _common(bench)
 
@@ -152,6 +157,20 @@ def cmd_check(args) -> int:
     else:
         views.check_table(console(), task, outcome)
     return 0 if all(a["status"] == "correct" for a in outcome.attempts if a["candidate"] not in task.baselines) else 1
+
+
+def cmd_compile(args) -> int:
+    from kernelpilot.harness import runner, views
+
+    task = _load(args.task)
+    with views.progress(console(), "compiling", quiet=args.json) as report:
+        outcome = runner.compile_candidates(task, args.impl, case_ids=args.case, progress=report)
+    if args.json:
+        print_json({"sm": outcome.sm, "skipped": outcome.skipped,
+                    "results": {name: {"error": r.error, "cases": r.cases} for name, r in outcome.results.items()}})
+    else:
+        views.compile_table(console(), task, outcome)
+    return 0 if all(runner.compiled_everywhere(r) for r in outcome.results.values()) else 1
 
 
 def cmd_bench(args) -> int:

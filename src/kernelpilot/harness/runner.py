@@ -60,6 +60,39 @@ def check(task: Task, names: list[str] | None = None, interpret: bool = False, c
     return outcome
 
 
+@dataclass
+class CompileOutcome:
+    sm: str
+    results: dict[str, WorkerResult] = field(default_factory=dict)  # candidate -> its cases' compile results
+    skipped: dict[str, str] = field(default_factory=dict)
+
+
+def compile_candidates(task: Task, names: list[str] | None = None, case_ids: list[str] | None = None,
+                       progress: Progress | None = None) -> CompileOutcome:
+    """Each candidate's Triton launches on the small cases, compiled for the task's arch on this machine (a CPU
+    will do). Nothing is written to the ledgers: a compile is no measurement."""
+    cases = task.cases_for(interpret_only=not case_ids, ids=case_ids)
+    if not cases:
+        raise KernelPilotError(f"{task.name}: no cases to compile for (no case is marked `interpret: true`)")
+    outcome = CompileOutcome(task.sm)
+    for name in names or task.candidate_names():
+        if name in task.baselines:
+            outcome.skipped[name] = "a baseline: its kernels are not ours to compile"
+            continue
+        if impls.requires_cuda(task, name):
+            outcome.skipped[name] = "declares REQUIRES_CUDA (a CUDA extension)"
+            continue
+        request = {"stage": "compile", "task": str(task.root), "impl": name, "device": "cpu"}
+        outcome.results[name] = run_worker(
+            request, [c.id for c in cases], task.correctness.get("timeout_s", 300.0), interpret=False,
+            on_case=(lambda case_id, r, n=name: progress(n, case_id, r)) if progress else None)
+    return outcome
+
+
+def compiled_everywhere(result: WorkerResult) -> bool:
+    return result.error is None and bool(result.cases) and all(c["passed"] for c in result.cases.values())
+
+
 def _lineage(task: Task, name: str) -> dict:
     if name in task.baselines:
         baseline = task.baselines[name]

@@ -27,3 +27,22 @@ def interpreter_check_test(task_root: Path):
         assert [a["status"] for a in outcome.attempts] == ["correct"], outcome.attempts[0]["correctness"]
 
     return test_candidate_is_correct_under_the_interpreter
+
+
+def compile_check_test(task_root: Path):
+    """A parametrized test: each candidate's Triton kernels compile for the task's arch (sm_90, sm_100) on the CPU,
+    as launched on the small cases, so GPU-only paths the interpreter skips are compiled in CI too."""
+    import pytest
+
+    from kernelpilot.harness import impls, runner
+    from kernelpilot.harness.spec import load_task
+
+    task = load_task(task_root)
+    names = [c for c in task.candidate_names() if not impls.requires_cuda(task, c)]
+
+    @pytest.mark.parametrize("candidate", names or [pytest.param(None, marks=pytest.mark.skip("no candidate yet"))])
+    def test_candidate_compiles_for_the_tasks_arch(candidate):
+        result = runner.compile_candidates(task, [candidate]).results[candidate]
+        assert runner.compiled_everywhere(result), result.error or result.cases
+
+    return test_candidate_compiles_for_the_tasks_arch

@@ -80,6 +80,26 @@ def run_bench(request: dict, log: EventLog) -> None:
         torch.cuda.empty_cache()
 
 
+def run_compile(request: dict, log: EventLog) -> None:
+    from kernelpilot.harness import impls
+    from kernelpilot.harness.compiling import compile_case, compile_instead_of_launching, describe_failure
+    from kernelpilot.harness.spec import load_task
+
+    task = load_task(request["task"])
+    compile_instead_of_launching(task.sm)
+    impl = impls.resolve(task, request["impl"])
+    log.emit("impl", info=impl.info, ops=sorted(impl.functions))
+    for case in task.cases_for(ids=request["cases"]):
+        if case.op not in impl.functions:
+            continue
+        log.emit("start", case=case.id)
+        try:
+            result = compile_case(task, case, impl.functions[case.op])
+        except Exception as exc:  # a compile error is the candidate's failure on this case; the next case goes on
+            result = {"passed": False, "kernels": [], "error": describe_failure(exc)}
+        log.emit("case", case=case.id, **result)
+
+
 def run_calibrate(request: dict, log: EventLog) -> None:
     from kernelpilot.harness import environment, timing
 
@@ -100,7 +120,7 @@ def _autograd_off():
 
 
 STAGES: dict[str, Callable[[dict, EventLog], None]] = {
-    "check": run_check, "bench": run_bench, "calibrate": run_calibrate,
+    "check": run_check, "bench": run_bench, "compile": run_compile, "calibrate": run_calibrate,
 }
 
 

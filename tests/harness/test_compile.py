@@ -1,0 +1,66 @@
+"""`task compile` compiles what the interpreter never does: a kernel whose GPU-only branch is broken fails here
+while it passes the interpreter check."""
+
+import json
+import subprocess
+import sys
+
+from kernelpilot.harness import runner
+from kernelpilot.harness.spec import load_task
+
+BROKEN_PDL = '''"""A copy kernel whose programmatic-dependent-launch branch calls a function that does not exist."""
+import torch
+import triton
+import triton.language as tl
+
+from kernelpilot.launch import CachedLauncher
+
+PARENT = "triton_rows"
+MUTATION = "a planted fault in the PDL branch"
+EVIDENCE = []
+SOURCE = "written for this test"
+
+
+@triton.jit
+def _copy(X, Y, n, BLOCK: tl.constexpr, PDL: tl.constexpr):
+    if PDL:
+        grid_dependency_wait_misspelled()
+    offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    tl.store(Y + offsets, tl.load(X + offsets, mask=offsets < n), mask=offsets < n)
+
+
+_launch = CachedLauncher(_copy, pdl=True)
+
+
+def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):
+    y = torch.empty_like(x) if out is None else out
+    _launch(x.dtype, (triton.cdiv(x.numel(), 1024),), (x, y, x.numel(), 1024), num_warps=4)
+    return y
+'''
+
+
+def test_a_broken_gpu_only_branch_fails_to_compile_and_a_sound_kernel_compiles(norm_task_copy):
+    (norm_task_copy / "candidates" / "broken_pdl.py").write_text(BROKEN_PDL)
+    outcome = runner.compile_candidates(load_task(norm_task_copy), ["broken_pdl", "triton_rows_pdl", "cuda_rows",
+                                                                    "torch_eager"])
+    broken, sound = outcome.results["broken_pdl"], outcome.results["triton_rows_pdl"]
+    assert outcome.sm == "sm_90"
+    assert not runner.compiled_everywhere(broken)
+    assert all("grid_dependency_wait_misspelled" in c["error"] for c in broken.cases.values())
+    assert runner.compiled_everywhere(sound)
+    assert {k for c in sound.cases.values() for k in c["kernels"]} == {"_norm_rows_kernel"}
+    assert set(outcome.skipped) == {"cuda_rows", "torch_eager"}
+    # under the interpreter the PDL branch is never taken: the fault goes unseen there
+    interpreted = runner.check(load_task(norm_task_copy), ["broken_pdl"], interpret=True).attempts[0]
+    assert set(interpreted["correctness"]["cases"]) == set(broken.cases)
+    assert not any("misspelled" in (c.get("error") or "") for c in interpreted["correctness"]["cases"].values())
+
+
+def test_the_cli_exits_non_zero_on_a_compile_failure_and_reports_json(norm_task_copy):
+    (norm_task_copy / "candidates" / "broken_pdl.py").write_text(BROKEN_PDL)
+    command = [sys.executable, "-m", "kernelpilot", "task", "compile", str(norm_task_copy), "--json"]
+    failing = subprocess.run([*command, "--impl", "broken_pdl"], capture_output=True, text=True)
+    assert failing.returncode == 1
+    assert json.loads(failing.stdout)["sm"] == "sm_90"
+    passing = subprocess.run([*command, "--impl", "triton_rows"], capture_output=True, text=True)
+    assert passing.returncode == 0, passing.stdout
