@@ -4,18 +4,16 @@ A candidate's host cost on a GPU is this wrapper cost plus the compiled kernel's
 host with four pointer arguments, 0.22 µs more per extra pointer: docs/host-cost-breakdown-h200.txt) plus its output
 allocations (1.7 µs each). This measures the first part without a GPU, so a wrapper can be slimmed between GPU
 runs. Only launches through kernelpilot.launch.CachedLauncher are stubbed; a candidate that launches otherwise
-would run the interpreter and is reported as such. Figures are medians of 5 rounds, µs per call.
+would run the interpreter and is reported as such. Figures are medians of 5 rounds of 2000 calls, µs per call.
 
     python scripts/host_overhead.py kernels/h200_diffusion_norm_infer__multi_shape [more task folders]
 """
 
-import statistics
 import sys
-import time
 
 import kernelpilot.launch
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.harness import impls
+from kernelpilot.harness import impls, timing
 from kernelpilot.harness.benchcase import bound_call
 from kernelpilot.harness.inputs import make_args
 from kernelpilot.harness.spec import load_task
@@ -27,16 +25,8 @@ def count_launch(self, key, grid, args, **options):
     LAUNCHES.append(key)
 
 
-def per_call_us(call, calls=2000, rounds=5) -> float:
-    for _ in range(50):
-        call()
-    samples = []
-    for _ in range(rounds):
-        begin = time.perf_counter()
-        for _ in range(calls):
-            call()
-        samples.append((time.perf_counter() - begin) * 1e6 / calls)
-    return statistics.median(samples)
+def per_call_us(call) -> float:
+    return timing.host_cost(call, calls_per_rep=2000, reps=5, synchronize=lambda: None).p50
 
 
 def profile(task_dir: str) -> None:

@@ -67,18 +67,21 @@ def graph_device_time(calls: list[Callable[[], Any]], reps: int,
     return Figure.of(samples), returned, graph
 
 
-def host_cost(call: Callable[[], Any], calls_per_rep: int = 100, reps: int = 7) -> Figure:
-    """Wall time per call when calls are issued back to back from Python (what an eager pipeline pays)."""
+def host_cost(call: Callable[[], Any], calls_per_rep: int = 100, reps: int = 7,
+              synchronize: Callable[[], Any] | None = None) -> Figure:
+    """Wall time per call when calls are issued back to back from Python (what an eager pipeline pays). The device
+    is synchronized between repetitions, outside the timed span (`synchronize` stands in on a machine without one)."""
+    synchronize = synchronize or torch.cuda.synchronize
     for _ in range(5):
         call()
-    torch.cuda.synchronize()
+    synchronize()
     samples = []
     for _ in range(reps):
         begin = time.perf_counter()
         for _ in range(calls_per_rep):
             call()
         samples.append((time.perf_counter() - begin) * 1e6 / calls_per_rep)
-        torch.cuda.synchronize()
+        synchronize()
     return Figure.of(samples)
 
 
