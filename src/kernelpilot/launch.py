@@ -14,6 +14,7 @@ of a small kernel allows for all of its wrapper's arithmetic.
 
 from __future__ import annotations
 
+import functools
 import os
 from operator import itemgetter
 from typing import Any, Callable, Hashable, Sequence
@@ -35,15 +36,20 @@ def next_pow2(n: int) -> int:
 def broadcast_strides(t: Any, shape: Sequence[int]) -> tuple[int, ...]:
     """The strides `t.expand(*shape)` would have (0 along broadcast dims), read without making the view: an
     expand costs about 2 µs of host time, a wrapper with three broadcast operands would spend more on views than
-    on its launch."""
-    own_shape, own_strides = t.shape, t.stride()
+    on its launch. Layouts repeat from call to call, so the answer is cached per (shape, strides, target)."""
+    return _broadcast_strides(t.shape, t.stride(), tuple(shape))
+
+
+@functools.lru_cache(maxsize=4096)
+def _broadcast_strides(own_shape: tuple[int, ...], own_strides: tuple[int, ...],
+                       shape: tuple[int, ...]) -> tuple[int, ...]:
     lead = len(shape) - len(own_shape)
     if lead < 0:
-        raise ValueError(f"operand {tuple(own_shape)} has more dims than {tuple(shape)}")
+        raise ValueError(f"operand {tuple(own_shape)} has more dims than {shape}")
     strides = [0] * lead
     for size, stride, wanted in zip(own_shape, own_strides, shape[lead:]):
         if size != wanted and size != 1:
-            raise ValueError(f"operand {tuple(own_shape)} does not broadcast to {tuple(shape)}")
+            raise ValueError(f"operand {tuple(own_shape)} does not broadcast to {shape}")
         strides.append(stride if size == wanted else 0)
     return tuple(strides)
 
@@ -109,5 +115,10 @@ def direct_launch(compiled: Any) -> Launch:
 
 
 def aligned(*tensors: Any) -> bool:
-    """Whether every pointer is 16-byte aligned, the one pointer property Triton specializes on."""
-    return all(t is None or t.data_ptr() % 16 == 0 for t in tensors)
+    """Whether every pointer (None for an absent operand) is 16-byte aligned, the one pointer property Triton
+    specializes on."""
+    bits = 0
+    for t in tensors:
+        if t is not None:
+            bits |= t.data_ptr()
+    return bits & 15 == 0

@@ -8,7 +8,7 @@ import triton
 import triton.language as tl
 from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, next_pow2
 
 
 @triton.jit
@@ -75,20 +75,21 @@ def _select01_kernel(X, RES, RES_GATE, W, B, S0, H0, G0, S1, H1, G1, INDEX, Y, R
 
 
 
-def _as_blc(t, batch, tokens, channels):
-    """A [B, L|F|1, C] view and the token-group size of its second axis: per frame for [B, F, 1, C]."""
-    if t.dim() == 4:
-        return t.squeeze(2).expand(batch, t.shape[1], channels), tokens // t.shape[1]
+def _layout(t, batch, tokens, channels):
+    """The (batch, token group, channel) strides of a modulation operand and its token-group size: per frame for
+    [B, F, 1, C], all tokens for one row per batch. Read from shape and strides, as `expand` would give them: two
+    views per operand cost more host time than the launch."""
     if t.numel() == 1:
-        return t.reshape(1, 1, 1).expand(batch, 1, channels), tokens
-    view = t.unsqueeze(1) if t.dim() == 2 else t
-    if view.shape[1] == 1:
-        return view.expand(batch, 1, channels), tokens
-    return view.expand(batch, tokens, channels), 1
-
-
-def _strides(view):
-    return (view.stride(0), view.stride(1), view.stride(2))
+        return (0, 0, 0), tokens
+    if t.dim() == 4:
+        batch_stride, frame_stride, _, channel_stride = broadcast_strides(t, (batch, t.shape[1], 1, channels))
+        return (batch_stride, frame_stride, channel_stride), tokens // t.shape[1]
+    if t.dim() == 2:
+        batch_stride, channel_stride = broadcast_strides(t, (batch, channels))
+        return (batch_stride, 0, channel_stride), tokens
+    if t.dim() != 3 or t.shape[1] not in (1, tokens):
+        raise ValueError(f"modulation operand {tuple(t.shape)} is not [1], [B, C], [B, 1|L, C] or [B, F, 1, C]")
+    return broadcast_strides(t, (batch, t.shape[1], channels)), (tokens if t.shape[1] == 1 else 1)
 
 
 class ScaleShift:
@@ -105,16 +106,16 @@ class ScaleShift:
         if x.numel() == 0:
             return y
         batch, tokens, channels = x.shape
-        scale_view, scale_frame = _as_blc(scale, batch, tokens, channels)
-        shift_view, shift_frame = _as_blc(shift, batch, tokens, channels)
-        strides = (*_strides(scale_view), *_strides(shift_view))
+        scale_strides, scale_frame = _layout(scale, batch, tokens, channels)
+        shift_strides, shift_frame = _layout(shift, batch, tokens, channels)
+        strides = (*scale_strides, *shift_strides)
         n_rows = batch * tokens
         rows, block_c, warps = self.tile(n_rows, channels)
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
         key = (x.dtype, scale.dtype, shift.dtype, channels, rows, block_c, warps, aligned(x, y, scale, shift),
-               tuple(s % 16 == 0 for s in strides), tuple(s == 1 for s in strides))
+               tuple((s == 1) + 2 * (s % 16 == 0) for s in strides))
         self.launch(key, (ceil_div(n_rows, rows), ceil_div(channels, block_c)),
-                    (x, scale_view, shift_view, y, n_rows, tokens, scale_frame, shift_frame, float(scale_constant),
+                    (x, scale, shift, y, n_rows, tokens, scale_frame, shift_frame, float(scale_constant),
                      *strides, channels, rows, block_c),
                     num_warps=warps)
         return y

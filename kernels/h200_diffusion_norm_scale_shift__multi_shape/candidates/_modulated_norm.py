@@ -14,7 +14,7 @@ import triton
 import triton.language as tl
 from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
 
 
 @triton.jit
@@ -116,24 +116,25 @@ class ModulatedNorm:
         y = torch.empty_like(x) if x.is_contiguous() else torch.empty((batch, seq_len, width), dtype=x.dtype,
                                                                         device=x.device)
         r_out = None if residual is None else torch.empty_like(y)
-        layouts = [modulation_layout(t, batch, seq_len, width) for t in (scale, shift, gate)]
+        scale_at, shift_at, gate_at = (modulation_layout(scale, batch, seq_len, width),
+                                       modulation_layout(shift, batch, seq_len, width),
+                                       modulation_layout(gate, batch, seq_len, width))
         n_rows = batch * seq_len
         rows, warps = self.tile_config(n_rows, width, x.element_size())
-        tensors = (y, r_out, res_rows, x_rows, gate, weight, bias, scale, shift)
-        present = [t for t in tensors if t is not None]
-        strides = (x_rows.stride(0), 0 if res_rows is None else res_rows.stride(0),
-                   *(v for layout in layouts for v in layout[:2]))
-        # Triton specializes pointers on 16-byte alignment and ints on 1 and 16-divisibility; the key pins them.
-        key = (tuple(None if t is None else t.dtype for t in tensors), width, rows, warps, norm_type,
-               tuple(layout[3] for layout in layouts), tuple((v == 1, v % 16 == 0) for v in strides),
-               all(t.data_ptr() % 16 == 0 for t in present))
+        row_strides = (x_rows.stride(0), 0 if res_rows is None else res_rows.stride(0))
+        # Triton specializes pointers on 16-byte alignment and dtype, ints on 1 and 16-divisibility: the strides
+        # and layouts themselves, the dtypes and the alignment pin the binary.
+        key = (x.dtype, residual is not None and residual.dtype, gate is not None and gate.dtype,
+               weight is not None and weight.dtype, bias is not None and bias.dtype, scale.dtype, shift.dtype, width,
+               rows, warps, norm_type, row_strides, scale_at, shift_at, gate_at,
+               aligned(y, r_out, res_rows, x_rows, gate, weight, bias, scale, shift))
         self.launch(key, (ceil_div(n_rows, rows),),
                     (y, y if r_out is None else r_out, x_rows if res_rows is None else res_rows, x_rows,
                      x_rows if gate is None else gate, x_rows if weight is None else weight,
-                     x_rows if bias is None else bias, scale, shift, n_rows, seq_len, eps, *strides[:2],
-                     *layouts[0][:3], *layouts[1][:3], *layouts[2][:3], width, next_pow2(width), rows,
+                     x_rows if bias is None else bias, scale, shift, n_rows, seq_len, eps, *row_strides,
+                     *scale_at[:3], *shift_at[:3], *gate_at[:3], width, next_pow2(width), rows,
                      norm_type == "rms", residual is not None, gate is not None, weight is not None, bias is not None,
-                     layouts[0][3], layouts[1][3], layouts[2][3]),
+                     scale_at[3], shift_at[3], gate_at[3]),
                     num_warps=warps)
         return y if residual is None else (y, r_out)
 

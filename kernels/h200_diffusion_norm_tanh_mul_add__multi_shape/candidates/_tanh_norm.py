@@ -13,7 +13,7 @@ import triton
 import triton.language as tl
 from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
-from kernelpilot.launch import CachedLauncher, broadcast_strides, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, next_pow2
 
 
 @triton.jit
@@ -78,10 +78,12 @@ def _tanh_norm_kernel(Y, Y2, X, W, BIAS, SCALE, SHIFT, W2, BIAS2, SCALE2, n_rows
         tl.store(Y2 + out_at, (n2 * (1.0 + scale2.to(tl.float32))).to(Y2.dtype.element_ty), mask=mask)
 
 
-def _broadcast_strides(t, batch, seq_len, width):
-    if t.stride(-1) != 1:
+def _row_strides(t, batch, seq_len, width):
+    """(batch stride, token stride) of a [1|B, 1|S, D] operand, 0 along broadcast dims."""
+    batch_stride, token_stride, column_stride = broadcast_strides(t, (batch, seq_len, width))
+    if column_stride != 1:
         raise ValueError(f"modulation operand {tuple(t.shape)} is not contiguous in its last dim")
-    return broadcast_strides(t, (batch, seq_len, width))[:2]
+    return batch_stride, token_stride
 
 
 class TanhNorm:
@@ -103,13 +105,14 @@ class TanhNorm:
         y2 = torch.empty_like(y) if second else y
         n_rows = batch * seq_len
         rows, warps = self.tile_config(n_rows, width, x.element_size())
-        strides = (x_rows.stride(0), *(v for t in (scale, shift, scale2)
-                                       for v in _broadcast_strides(t, batch, seq_len, width)))
-        tensors = (x_rows, weight, bias, scale, shift, weight2, bias2, scale2)
-        # Triton specializes pointers on 16-byte alignment and ints on 1 and 16-divisibility; the key pins them.
-        key = (tuple(None if t is None else t.dtype for t in tensors), width, rows, warps, norm_type, bool(second),
-               tuple((v == 1, v % 16 == 0) for v in strides),
-               all(t.data_ptr() % 16 == 0 for t in (y, y2, *tensors) if t is not None))
+        strides = (x_rows.stride(0), *_row_strides(scale, batch, seq_len, width),
+                   *_row_strides(shift, batch, seq_len, width), *_row_strides(scale2, batch, seq_len, width))
+        # Triton specializes pointers on 16-byte alignment and dtype, ints on 1 and 16-divisibility: the strides
+        # themselves, the dtypes and the alignment pin the binary.
+        key = (x.dtype, scale.dtype, shift.dtype, scale2.dtype, weight is not None and weight.dtype,
+               bias is not None and bias.dtype, weight2 is not None and weight2.dtype,
+               bias2 is not None and bias2.dtype, width, rows, warps, norm_type, bool(second), strides,
+               aligned(y, y2, x_rows, weight, bias, scale, shift, weight2, bias2, scale2))
         self.launch(key, (ceil_div(n_rows, rows),),
                     (y, y2, x_rows, x_rows if weight is None else weight, x_rows if bias is None else bias, scale,
                      shift, x_rows if weight2 is None else weight2, x_rows if bias2 is None else bias2, scale2,
