@@ -123,8 +123,10 @@ class Ltx2Split:
             return y
         heads_block, warps = self.heads_per_program(batch * seq_len, heads)
         strides = (*cos.stride()[:3], *sin.stride()[:3])
-        key = (half, heads_block, warps, heads % 16 == 0, heads == 1, aligned(x, y, cos, sin),
-               tuple(s % 16 == 0 for s in strides), tuple(s == 1 for s in strides))
+        # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the strides themselves and
+        # the alignment pin the binary.
+        key = (x.dtype, cos.dtype, sin.dtype, half, heads_block, warps, heads % 16 == 0, heads == 1,
+               aligned(x, y, cos, sin), strides)
         self.launch(key, (batch * seq_len, ceil_div(heads, heads_block)),
                     (x, cos, sin, y, seq_len, heads, *strides, half, next_pow2(half), heads_block),
                     num_warps=warps)
