@@ -21,7 +21,7 @@ def _bf16_rne(value):
 
 
 @triton.jit(do_not_specialize=["n_rows", "heads", "tokens"])
-def _rope_pairs_kernel(X, COS, SIN, Y, n_rows, heads, tokens, cos_stride, sin_stride,
+def _rope_pairs_kernel(X, COS, SIN, Y, n_rows, heads, tokens, cos_stride, sin_stride, cos_step, sin_step,
                        HALF: tl.constexpr, BLOCK_HALF: tl.constexpr, ROWS: tl.constexpr, PDL: tl.constexpr):
     if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
         gdc_wait()
@@ -37,8 +37,9 @@ def _rope_pairs_kernel(X, COS, SIN, Y, n_rows, heads, tokens, cos_stride, sin_st
     pairs = tl.arange(0, BLOCK_HALF)
     pair_mask = row_ok[:, None] & (pairs < HALF)[None, :]
     token = ((rows // heads) % tokens).to(tl.int64)[:, None]
-    c = tl.load(COS + token * cos_stride + pairs[None, :], mask=pair_mask, other=0.0).to(tl.float32)
-    s = tl.load(SIN + token * sin_stride + pairs[None, :], mask=pair_mask, other=0.0).to(tl.float32)
+    # A step of 1 (the usual half-width cos) is specialized to a constant, so those loads stay 16-byte vectors.
+    c = tl.load(COS + token * cos_stride + pairs[None, :] * cos_step, mask=pair_mask, other=0.0).to(tl.float32)
+    s = tl.load(SIN + token * sin_stride + pairs[None, :] * sin_step, mask=pair_mask, other=0.0).to(tl.float32)
     y = tl.reshape(tl.join(x1 * c - x2 * s, x2 * c + x1 * s), (ROWS, 2 * BLOCK_HALF))
     tl.store(Y + offsets, y.to(Y.dtype.element_ty), mask=mask)
 
@@ -84,9 +85,10 @@ class RotaryPairs:
     def __call__(self, x, cos, sin, interleaved):
         width = x.shape[-1]
         tokens, heads = x.shape[-3], x.shape[-2]
-        if interleaved and cos.shape[-1] == width:
-            cos, sin = cos[..., ::2], sin[..., ::2]
-        cos, sin = _last_dim_unit(cos), _last_dim_unit(sin)
+        # A full-width interleaved cos/sin repeats each value twice: every other element is read, in place.
+        step = 2 if interleaved and cos.shape[-1] == width else 1
+        cos_at = (cos.stride(0), step * cos.stride(-1))
+        sin_at = (sin.stride(0), step * sin.stride(-1))
         if not x.is_contiguous():
             x = x.contiguous()
         y = torch.empty_like(x)
@@ -95,11 +97,11 @@ class RotaryPairs:
             return y
         rows, warps = self.tile_rows(n_rows, width)
         half = width // 2
-        # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
-        key = (x.dtype, cos.dtype, sin.dtype, half, rows, warps, cos.stride(0) % 16 == 0, sin.stride(0) % 16 == 0,
-               cos.stride(0) == 1, sin.stride(0) == 1, aligned(x, y, cos, sin))
+        # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the strides themselves and
+        # the alignment pin the binary.
+        key = (x.dtype, cos.dtype, sin.dtype, half, rows, warps, cos_at, sin_at, aligned(x, y, cos, sin))
         self.launch(key, (ceil_div(n_rows, rows),),
-                    (x, cos, sin, y, n_rows, heads, tokens, cos.stride(0), sin.stride(0), half,
+                    (x, cos, sin, y, n_rows, heads, tokens, cos_at[0], sin_at[0], cos_at[1], sin_at[1], half,
                      next_pow2(half), rows),
                     num_warps=warps)
         return y
