@@ -64,3 +64,9 @@ def test_the_cli_exits_non_zero_on_a_compile_failure_and_reports_json(norm_task_
     assert json.loads(failing.stdout)["sm"] == "sm_90"
     passing = subprocess.run([*command, "--impl", "triton_rows"], capture_output=True, text=True)
     assert passing.returncode == 0, passing.stdout
+
+
+def test_an_unknown_candidate_is_a_one_line_error(norm_task_copy):
+    result = subprocess.run([sys.executable, "-m", "kernelpilot", "task", "compile", str(norm_task_copy), "--impl",
+                             "nope"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "'nope'" in result.stderr

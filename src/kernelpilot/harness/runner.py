@@ -74,6 +74,9 @@ def compile_candidates(task: Task, names: list[str] | None = None, case_ids: lis
     cases = task.cases_for(interpret_only=not case_ids, ids=case_ids)
     if not cases:
         raise KernelPilotError(f"{task.name}: no cases to compile for (no case is marked `interpret: true`)")
+    unknown = [n for n in names or [] if n not in task.candidate_names() and n not in task.baselines]
+    if unknown:
+        raise KernelPilotError(f"{task.name}: no candidate or baseline named {unknown[0]!r}")
     outcome = CompileOutcome(task.sm)
     for name in names or task.candidate_names():
         if name in task.baselines:
