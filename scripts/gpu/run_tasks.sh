@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
 # stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP=1, NCU_FIXTURES="name ...").
-# TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`. Results come back as one tarball in $OUT.
+# TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`. Results come back as one tarball in $OUT,
+# named by TARBALL (default task_results.tar.gz; give each invocation its own when one call runs the script twice).
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
 set -u
@@ -42,7 +43,7 @@ for task in $TASKS; do
   tail -40 "$OUT/run_$(basename "$task").txt"
   python3 -m kernelpilot task report "$task" --docs docs
   done_tasks="${done_tasks:-} $task"  # pack after every task, so a run cut short still returns what it finished
-  tar czf "$OUT/task_results.tar.gz" $(for t in $done_tasks; do echo "$t/ledgers $t/benchmarks"; done) docs
+  tar czf "$OUT/${TARBALL:-task_results.tar.gz}" $(for t in $done_tasks; do echo "$t/ledgers $t/benchmarks"; done) docs
 done
 if [ -n "${NCU_FIXTURES:-}" ]; then
   stage "ncu fixtures"; OUT=$OUT timeout 300 scripts/gpu/capture_ncu_fixtures.sh > "$OUT/ncu_capture.txt" 2>&1
