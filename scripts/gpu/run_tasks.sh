@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
 # stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP=1, NCU_FIXTURES="name ...").
-# TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`. Results come back as one tarball in $OUT,
+# TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`; CASE_SLICE="START:STOP" runs only those of each
+# task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over several. Results come back as one tarball in $OUT,
 # named by TARBALL (default task_results.tar.gz; give each invocation its own when one call runs the script twice).
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
@@ -39,7 +40,11 @@ fi
 if [ "${SWEEP:-0}" = 1 ]; then stage "sweep"; timeout 240 python3 scripts/gpu/sweep_norm_tiles.py 2>&1 | tee "$OUT/sweep.txt"; fi
 for task in $TASKS; do
   stage "task run $task"
-  timeout 900 python3 -m kernelpilot task run "$task" ${TASK_RUN_ARGS:-} > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
+  slice_args=""
+  if [ -n "${CASE_SLICE:-}" ]; then
+    slice_args=$(python3 -c "import sys; from kernelpilot.harness.spec import load_task; start, stop = sys.argv[2].split(':'); print(' '.join(f'--case {c.id}' for c in load_task(sys.argv[1]).cases[int(start or 0):int(stop) if stop else None]))" "$task" "$CASE_SLICE")
+  fi
+  timeout 900 python3 -m kernelpilot task run "$task" ${TASK_RUN_ARGS:-} $slice_args > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
   tail -40 "$OUT/run_$(basename "$task").txt"
   python3 -m kernelpilot task report "$task" --docs docs
   done_tasks="${done_tasks:-} $task"  # pack after every task, so a run cut short still returns what it finished
