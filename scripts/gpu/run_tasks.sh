@@ -2,8 +2,9 @@
 # One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
 # stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP=1, NCU_FIXTURES="name ...").
 # TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`; CASE_SLICE="START:STOP" runs only those of each
-# task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over several. Results come back as one tarball in $OUT,
-# named by TARBALL (default task_results.tar.gz; give each invocation its own when one call runs the script twice).
+# task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over
+# several. Results come back as one tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each
+# invocation its own when one call runs the script twice).
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
 set -u
