@@ -64,15 +64,13 @@ def test_pdl_launches_see_the_previous_kernels_writes_inside_a_graph():
     starts early, so a missing grid-dependency wait would read a stale value somewhere along the chain."""
     import triton
     import triton.language as tl
-    from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
     from kernelpilot.launch import CachedLauncher
+    from kernelpilot.pdl import pdl_prologue
 
     @triton.jit
     def _increment(source, target, n, BLOCK: tl.constexpr, PDL: tl.constexpr):
-        if PDL:
-            gdc_wait()
-            gdc_launch_dependents()
+        pdl_prologue(PDL)
         offsets = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
         tl.store(target + offsets, tl.load(source + offsets, mask=offsets < n) + 1, mask=offsets < n)
 

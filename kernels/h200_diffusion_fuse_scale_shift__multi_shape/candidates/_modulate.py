@@ -1,14 +1,15 @@
 """Scale-shift and per-token select01 modulation kernels with lean wrappers, shared by this task's candidates.
 
-Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
+its first statement is `pdl_prologue(PDL)`).
 """
 
 import torch
 import triton
 import triton.language as tl
-from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
 from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, next_pow2
+from kernelpilot.pdl import pdl_prologue
 
 
 @triton.jit
@@ -22,9 +23,7 @@ def _modulation_at(P, batch, token, columns, mask, sb, sl, sc, FRAME):
 def _scale_shift_kernel(X, SCALE, SHIFT, Y, n_rows, tokens, scale_frame, shift_frame, scale_constant,
                         scale_sb, scale_sl, scale_sc, shift_sb, shift_sl, shift_sc,
                         C: tl.constexpr, ROWS: tl.constexpr, BLOCK_C: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     columns = tl.program_id(1) * BLOCK_C + tl.arange(0, BLOCK_C)
     mask = (rows < n_rows)[:, None] & (columns < C)[None, :]
@@ -41,9 +40,7 @@ def _scale_shift_kernel(X, SCALE, SHIFT, Y, n_rows, tokens, scale_frame, shift_f
 def _select01_kernel(X, RES, RES_GATE, W, B, S0, H0, G0, S1, H1, G1, INDEX, Y, R_OUT, G_OUT, tokens, eps,
                      mod_sb, index_sb, C: tl.constexpr, BLOCK_C: tl.constexpr, RESIDUAL: tl.constexpr,
                      HAS_W: tl.constexpr, HAS_B: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     row = tl.program_id(0)
     batch = row // tokens
     columns = tl.arange(0, BLOCK_C)

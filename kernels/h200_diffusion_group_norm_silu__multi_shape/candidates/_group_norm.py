@@ -4,15 +4,16 @@ Two ways through a group: a fused kernel that holds one whole group in registers
 reduction for larger groups (partial sums over chunks spread across every SM, then an apply pass that combines
 the group's partials and normalizes its own chunk).
 
-Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
+its first statement is `pdl_prologue(PDL)`).
 """
 
 import torch
 import triton
 import triton.language as tl
-from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
 from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
+from kernelpilot.pdl import pdl_prologue
 
 H200_SMS = 132
 
@@ -20,9 +21,7 @@ H200_SMS = 132
 @triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "eps"])
 def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, eps,
                         BLOCK: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     row = tl.program_id(0)
     base = row.to(tl.int64) * group_size
     offsets = tl.arange(0, BLOCK)
@@ -38,9 +37,7 @@ def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num
 
 @triton.jit(do_not_specialize=["n_parts"])
 def _group_partials_kernel(X, P, group_size, n_parts, CHUNK: tl.constexpr, BLOCK: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     # Sums of (x - k) and (x - k)^2 with k the group's first element: chunks combine by plain addition, without
     # the cancellation that sum(x^2) - sum(x)^2 / n suffers when the mean is large against the spread.
     row = tl.program_id(0)
@@ -64,9 +61,7 @@ def _group_partials_kernel(X, P, group_size, n_parts, CHUNK: tl.constexpr, BLOCK
 @triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "n_parts", "eps"])
 def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, num_groups, n_parts, eps,
                         CHUNK: tl.constexpr, BLOCK: tl.constexpr, PARTS: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     row = tl.program_id(0)
     part = tl.program_id(1)
     base = row.to(tl.int64) * group_size

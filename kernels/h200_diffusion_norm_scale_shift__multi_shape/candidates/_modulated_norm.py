@@ -6,15 +6,16 @@ the new residual) once, and reads the modulation rows it needs. A modulation ope
 described to the kernel by two row strides and a frame length: element (b, s, d) sits at
 b * batch_stride + (s // frame_len) * frame_stride + d, or at 0 for a one-element operand.
 
-Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
+its first statement is `pdl_prologue(PDL)`).
 """
 
 import torch
 import triton
 import triton.language as tl
-from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
 from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
+from kernelpilot.pdl import pdl_prologue
 
 
 @triton.jit
@@ -38,9 +39,7 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
                            HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
                            SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr,
                            PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK_D)
     col_ok = cols < D

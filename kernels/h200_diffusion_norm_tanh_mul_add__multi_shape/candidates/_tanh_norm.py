@@ -5,15 +5,16 @@ Each program takes ROWS rows of [B*S, D], reads x once with 16-byte vectors and 
 [1|B, 1|S, D] modulation operands are read through their broadcast strides (0 along broadcast dims), never
 expanded in memory. The second norm reads y as rounded for the store, from registers.
 
-Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
+its first statement is `pdl_prologue(PDL)`).
 """
 
 import torch
 import triton
 import triton.language as tl
-from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
 from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, next_pow2
+from kernelpilot.pdl import pdl_prologue
 
 
 @triton.jit
@@ -48,9 +49,7 @@ def _tanh_norm_kernel(Y, Y2, X, W, BIAS, SCALE, SHIFT, W2, BIAS2, SCALE2, n_rows
                       D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
                       HAS_W: tl.constexpr, HAS_B: tl.constexpr, SECOND: tl.constexpr, HAS_W2: tl.constexpr,
                       HAS_B2: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     rows = (tl.program_id(0) * ROWS + tl.arange(0, ROWS)).to(tl.int64)
     cols = tl.arange(0, BLOCK_D)
     col_ok = cols < D

@@ -5,15 +5,16 @@ head_dim elements. Each program loads a [ROWS, D] tile with 16-byte vectors, nor
 rotates the first R dims in registers (the tile is reshaped so that each rotation pair sits in one thread) and
 stores it back in place: q and k are read once and written once.
 
-Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
+its first statement is `pdl_prologue(PDL)`).
 """
 
 import torch
 import triton
 import triton.language as tl
-from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
 from kernelpilot.launch import CachedLauncher, ceil_div
+from kernelpilot.pdl import pdl_prologue
 
 
 @triton.jit
@@ -45,9 +46,7 @@ def _rotate(x, cos_sin, pos, R: tl.constexpr, ROWS: tl.constexpr, D: tl.constexp
 def _qknorm_rope_kernel(Q, K, QW, KW, COS_SIN, POS, n_tokens, q_heads, k_heads, q_programs,
                         q_token_stride, k_token_stride, head_stride, eps,
                         D: tl.constexpr, R: tl.constexpr, ROWS: tl.constexpr, IS_NEOX: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     pid = tl.program_id(0)
     if pid < q_programs:
         X, W, heads, token_stride, first = Q, QW, q_heads, q_token_stride, pid * ROWS

@@ -1,14 +1,15 @@
 """Rotary kernels and their lean wrappers, shared by this task's candidates (not a candidate).
 
-Every kernel here runs under programmatic dependent launch (`kernelpilot.launch.CachedLauncher`, `pdl=True`).
+Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
+its first statement is `pdl_prologue(PDL)`).
 """
 
 import torch
 import triton
 import triton.language as tl
-from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
 from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
+from kernelpilot.pdl import pdl_prologue
 
 
 @triton.jit
@@ -23,9 +24,7 @@ def _bf16_rne(value):
 @triton.jit(do_not_specialize=["n_rows", "heads", "tokens"])
 def _rope_pairs_kernel(X, COS, SIN, Y, n_rows, heads, tokens, cos_stride, sin_stride, cos_step, sin_step,
                        HALF: tl.constexpr, BLOCK_HALF: tl.constexpr, ROWS: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     row_ok = rows < n_rows
     columns = tl.arange(0, 2 * BLOCK_HALF)
@@ -47,9 +46,7 @@ def _rope_pairs_kernel(X, COS, SIN, Y, n_rows, heads, tokens, cos_stride, sin_st
 @triton.jit(do_not_specialize=["seq_len"])
 def _ltx2_split_kernel(X, COS, SIN, Y, seq_len, heads, cos_sb, cos_sh, cos_st, sin_sb, sin_sh, sin_st,
                        HALF: tl.constexpr, BLOCK_HALF: tl.constexpr, HEADS_BLOCK: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # programmatic dependent launch: the previous kernel's writes are visible after the wait
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     token_row = tl.program_id(0)
     batch = token_row // seq_len
     token = token_row - batch * seq_len
