@@ -24,7 +24,6 @@ from kernelpilot.export.sglang_patch import version_key
 from kernelpilot.export.sources import check_signatures, portable_sources
 from kernelpilot.fsutil import atomic_write_text, read_json
 from kernelpilot.harness import evidence, ledgers
-from kernelpilot.harness.bucketing import bucketing_source
 from kernelpilot.harness.perfmap import geomean
 from kernelpilot.harness.spec import Task, load_task
 from kernelpilot.loop.git import git, toplevel
@@ -70,7 +69,7 @@ def export_task(task_path: str | Path, package: Path | None = None) -> Exported:
     files = portable_sources(task, sorted(winners))
     files["__init__.py"] = _render("arch.py.j2", arch=task.arch, family=family, task=task.name, commit=commit,
                                    manifest_literal=_literal(manifest))
-    files["dispatch.py"] = _render("dispatch.py.j2", bucketing=bucketing_source(), arch=task.arch, family=family, run_id=perf_map["run_id"],
+    files["dispatch.py"] = _render("dispatch.py.j2", arch=task.arch, family=family, run_id=perf_map["run_id"],
                                    task=task.name, shipped=repr(tuple(sorted(winners))),
                                    table=_literal({op: dict(sorted(data["buckets"].items()))
                                                    for op, data in perf_map["ops"].items()}))

@@ -1,8 +1,5 @@
-"""Shape buckets, shared by the harness's performance map and every dispatcher it generates.
-
-The exported kda_kernels dispatchers must run without KernelPilot, so `kernelpilot task export` copies these two
-functions' source into them (`bucketing_source`); keep them free of imports.
-"""
+"""Shape buckets, shared by the harness's performance map and every dispatcher it generates, the exported
+kda_kernels dispatchers among them: keep this module free of imports, since those load it at serving time."""
 
 
 def bucket_key(values):
@@ -22,9 +19,3 @@ def nearest_bucket(table, key):
         return None
     return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
 
-
-def bucketing_source() -> str:
-    """The source of the two functions above, for a generated dispatcher that must stand alone."""
-    import inspect
-
-    return inspect.getsource(bucket_key) + "\n\n" + inspect.getsource(nearest_bucket)
