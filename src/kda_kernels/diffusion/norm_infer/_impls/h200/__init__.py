@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit 593443d295bafde60c8b99f514fb588dd94c84d2. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit ebf7a1117eb030109262ce4acb9a9405d4b60383. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,7 +8,7 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': '593443d295bafde60c8b99f514fb588dd94c84d2',
+    'commit': 'ebf7a1117eb030109262ce4acb9a9405d4b60383',
     'date': '2026-11-23T16:57:13Z',
     'run': '20261123T165713Z-7dfb36',
     'functions': {

@@ -3,9 +3,9 @@
 import torch
 import triton
 import triton.language as tl
-from triton.language.extra.cuda import gdc_launch_dependents, gdc_wait
 
 from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
+from kernelpilot.pdl import pdl_prologue
 
 H200_SMS = 132
 
@@ -14,9 +14,7 @@ H200_SMS = 132
 def _norm_rows_kernel(X, Y, W, B, n_rows, x_row_stride, y_row_stride, eps,
                       N: tl.constexpr, BLOCK_N: tl.constexpr, ROWS: tl.constexpr,
                       IS_RMS: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr, PDL: tl.constexpr):
-    if PDL:  # the previous kernel's writes are visible after the wait; the next kernel may start launching now
-        gdc_wait()
-        gdc_launch_dependents()
+    pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK_N)
     col_ok = cols < N

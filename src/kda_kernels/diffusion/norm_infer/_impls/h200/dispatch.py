@@ -6,6 +6,8 @@ h200_diffusion_norm_infer__multi_shape. A bucket whose winner is a baseline runs
 
 import importlib
 
+from kernelpilot.harness.bucketing import bucket_key, nearest_bucket
+
 GENERATED_FROM_RUN = "20261123T165713Z-7dfb36"
 SHIPPED = ('triton_rows_pair', 'triton_rows_pdl')
 TABLE = {
@@ -27,25 +29,6 @@ TABLE = {
         'float32:64:r3:': 'triton_rows_pair',
     },
 }
-
-
-def bucket_key(values):
-    """Shape bucket of one call: first tensor's dtype, last dim, log2 of its row count, and the boolean flags."""
-    first = next(v for v in values.values() if hasattr(v, "shape") and hasattr(v, "dtype"))
-    last = first.shape[-1] if len(first.shape) else 1
-    rows = first.numel() // last if last else 0
-    flags = "".join("1" if v else "0" for v in values.values() if isinstance(v, bool))
-    return f"{str(first.dtype).replace('torch.', '')}:{last}:r{rows.bit_length()}:{flags}"
-
-
-def nearest_bucket(table, key):
-    """The bucket of the same dtype, last dim and flags whose row count is closest; None when there is none."""
-    dtype, last, rows, flags = key.split(":")
-    same = [k for k in table if k.split(":")[0] == dtype and k.split(":")[1] == last and k.split(":")[3] == flags]
-    if not same:
-        return None
-    return min(same, key=lambda k: abs(int(k.split(":")[2][1:]) - int(rows[1:])))
-
 
 _resolved = {}
 
