@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from homes import REPO, client_env, installer, require_cli, run, snapshot
+from agent_clis import require_cli
+from homes import REPO, client_env, installer, run, snapshot
 
 SKILL_NAMES = {"kernel-agent-loop", "kernel-knowledge", "ncu-report"}
 COMMANDS = {"gen-plan", "refine-plan", "start-rlcr-loop", "cancel-rlcr-loop", "loop-status"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +11,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from agent_clis import require_cli
 
 REPO = Path(__file__).resolve().parents[2]
 KP = REPO / "humanize" / "bin" / "kp"
@@ -148,17 +148,6 @@ def stop(cwd: Path, session: str = "s1", shape: str = "claude", **extra) -> dict
     assert result.returncode == 0, result.stderr
     assert result.stderr == "", result.stderr
     return json.loads(result.stdout) if result.stdout.strip() else None
-
-
-def require_cli(name: str) -> str:
-    """The agent CLI's path. scripts/setup.sh installs claude and codex wherever npm exists (CI among those), so
-    a missing one fails there instead of skipping; only a machine without npm (or outside CI) skips."""
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") or shutil.which("npm"):
-            pytest.fail(f"the {name} CLI is not on PATH: run scripts/setup.sh, which installs it under .tools/")
-        pytest.skip(f"{name} CLI not on PATH and no npm to install it with")
-    return path
 
 
 @pytest.fixture
