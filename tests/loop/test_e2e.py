@@ -51,7 +51,7 @@ def write_task(project: Path, speedup: str) -> Path:
 
 def test_whole_loop_blocked_gate_complete_code_review_finalize(kit, project, reviewer):
     argv, set_script, calls, _ = reviewer
-    task = write_task(project, "1.21")
+    write_task(project, "1.21")
     plan = (project / "plan.md").read_text().replace("the widget's output is unchanged.",
                                                      "the widget's output is unchanged for case c1.")
     (project / "plan.md").write_text(plan)
@@ -112,7 +112,7 @@ def test_codex_stop_shape_and_unfinished_round(kit, project, reviewer):
     loop_id = start(kit, project, argv)["loop_id"]
     blocked = kit.stop(project, shape="codex")
     assert blocked["decision"] == "block"
-    assert f"round-0-contract.md" in blocked["reason"] and "round-0-summary.md" in blocked["reason"]
+    assert "round-0-contract.md" in blocked["reason"] and "round-0-summary.md" in blocked["reason"]
     assert state_of(project, loop_id)["round"] == 1
 
 

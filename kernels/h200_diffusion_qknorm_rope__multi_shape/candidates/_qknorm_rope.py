@@ -9,7 +9,6 @@ Every kernel here runs under programmatic dependent launch (`CachedLauncher(...,
 its first statement is `pdl_prologue(PDL)`).
 """
 
-import torch
 import triton
 import triton.language as tl
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any
 
 from kernelpilot import schemas
 from kernelpilot.errors import KernelPilotError

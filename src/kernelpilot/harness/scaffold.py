@@ -129,7 +129,7 @@ def _library_stubs(baselines: list[dict], ops: list[Op]) -> dict[str, str]:
             stubs.setdefault(file, []).append(
                 f"def {function}({parameters.get(op, '*args)')}:\n"
                 f"    raise NotImplementedError(\"call the library kernel of baseline {baseline['name']} here\")\n")
-    return {file: f'"""Library baselines of this task: thin wrappers over a library\'s own kernels."""\n\n\n'
+    return {file: '"""Library baselines of this task: thin wrappers over a library\'s own kernels."""\n\n\n'
                   + "\n\n".join(functions) for file, functions in stubs.items()}
 
 
