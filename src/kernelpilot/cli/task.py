@@ -246,7 +246,7 @@ def cmd_launch(args) -> int:
     import subprocess
     from pathlib import Path
 
-    from kernelpilot.harness.launch import launch
+    from kernelpilot.harness.worktree import launch
 
     prepared = launch(args.task, Path.cwd())
     if args.json:
