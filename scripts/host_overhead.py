@@ -1,15 +1,21 @@
 """The Python cost of each Triton candidate's wrapper, on the CPU, with its launches stubbed out.
 
 A candidate's host cost on a GPU is this wrapper cost plus the compiled kernel's C launcher (about 4.4 µs on an H200
-host with four pointer arguments, 0.22 µs more per extra pointer: docs/host-cost-breakdown-h200.txt) plus its output
-allocations (1.7 µs each). This measures the first part without a GPU, so a wrapper can be slimmed between GPU
-runs. Only launches through kernelpilot.launch.CachedLauncher are stubbed; a candidate that launches otherwise
-would run the interpreter and is reported as such. Figures are medians of 5 rounds of 2000 calls, µs per call.
+host with four pointer arguments, of which the driver's pointer checks take about 0.16 µs a pointer:
+docs/host-cost-breakdown-h200.txt) plus its output allocations (1.7 µs each). This measures the first part without
+a GPU, so a wrapper can be slimmed between GPU runs; it first times the host primitives wrappers are made of.
+Only launches through kernelpilot.launch.CachedLauncher are stubbed; a candidate that launches otherwise would
+run the interpreter and is reported as such. Figures are medians of 5 rounds of 2000 calls, µs per call.
 
     python scripts/host_overhead.py kernels/h200_diffusion_norm_infer__multi_shape [more task folders]
 """
 
+import platform
 import sys
+from datetime import date
+
+import torch
+import triton
 
 import kernelpilot.launch
 from kernelpilot.errors import KernelPilotError
@@ -27,6 +33,29 @@ def count_launch(self, key, grid, args, **options):
 
 def per_call_us(call) -> float:
     return timing.host_cost(call, calls_per_rep=2000, reps=5, synchronize=lambda: None).p50
+
+
+def header() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor() or "unknown CPU")
+    return (f"# scripts/host_overhead.py on {cpu}, Python {platform.python_version()}, torch {torch.__version__}, "
+            f"triton {triton.__version__} ({date.today()})")
+
+
+def primitives() -> None:
+    """What the host arithmetic and views of a wrapper cost, next to the plain versions in kernelpilot.launch."""
+    x, row = torch.empty(2, 5, 256), torch.empty(1, 1, 256)
+    shape = (2, 5, 256)
+    for name, call in [
+        ("triton.cdiv", lambda: triton.cdiv(1320, 16)),
+        ("kernelpilot.launch.ceil_div", lambda: kernelpilot.launch.ceil_div(1320, 16)),
+        ("triton.next_power_of_2", lambda: triton.next_power_of_2(200)),
+        ("kernelpilot.launch.next_pow2", lambda: kernelpilot.launch.next_pow2(200)),
+        ("Tensor.expand(...).stride()", lambda: row.expand(*shape).stride()),
+        ("kernelpilot.launch.broadcast_strides", lambda: kernelpilot.launch.broadcast_strides(row, shape)),
+        ("torch.empty_like (CPU)", lambda: torch.empty_like(x)),
+    ]:
+        print(f"{'primitive':48s} {name:44s} {per_call_us(call):6.2f}")
 
 
 def profile(task_dir: str) -> None:
@@ -53,6 +82,8 @@ def main() -> int:
     if len(sys.argv) < 2:
         print("usage: python scripts/host_overhead.py TASK_FOLDER [TASK_FOLDER ...]", file=sys.stderr)
         return 2
+    print(header())
+    primitives()
     kernelpilot.launch.CachedLauncher.__call__ = count_launch
     for task_dir in sys.argv[1:]:
         try:
