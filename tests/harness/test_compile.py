@@ -70,3 +70,13 @@ def test_an_unknown_candidate_is_a_one_line_error(norm_task_copy):
     result = subprocess.run([sys.executable, "-m", "kernelpilot", "task", "compile", str(norm_task_copy), "--impl",
                              "nope"], capture_output=True, text=True)
     assert result.returncode == 2 and result.stderr.count("\n") == 1 and "'nope'" in result.stderr
+
+
+def test_a_candidate_that_launches_no_triton_kernel_shows_nothing_and_fails(norm_task_copy):
+    (norm_task_copy / "candidates" / "eager_only.py").write_text(
+        '"""Plain PyTorch: nothing for the compiler to check."""\n'
+        "def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):\n"
+        "    return x.clone()\n")
+    result = runner.compile_candidates(load_task(norm_task_copy), ["eager_only"]).results["eager_only"]
+    assert all(c["passed"] and c["kernels"] == [] for c in result.cases.values())
+    assert runner.compile_failure(result) == "launched no Triton kernel on any case"

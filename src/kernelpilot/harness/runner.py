@@ -74,11 +74,12 @@ def compile_candidates(task: Task, names: list[str] | None = None, case_ids: lis
     cases = task.cases_for(interpret_only=not case_ids, ids=case_ids)
     if not cases:
         raise KernelPilotError(f"{task.name}: no cases to compile for (no case is marked `interpret: true`)")
-    unknown = [n for n in names or [] if n not in task.candidate_names() and n not in task.baselines]
+    candidates = task.candidate_names()
+    unknown = [n for n in names or [] if n not in candidates and n not in task.baselines]
     if unknown:
         raise KernelPilotError(f"{task.name}: no candidate or baseline named {unknown[0]!r}")
     outcome = CompileOutcome(task.sm)
-    for name in names or task.candidate_names():
+    for name in names or candidates:
         if name in task.baselines:
             outcome.skipped[name] = "a baseline: its kernels are not ours to compile"
             continue
@@ -92,8 +93,21 @@ def compile_candidates(task: Task, names: list[str] | None = None, case_ids: lis
     return outcome
 
 
+def compile_failure(result: WorkerResult) -> str | None:
+    """Why a candidate's compile check failed, or None: a candidate that launched no Triton kernel on any case
+    showed nothing, and fails too."""
+    if result.error:
+        return result.error
+    failed = next((f"{case}: {c['error']}" for case, c in result.cases.items() if not c["passed"]), None)
+    if failed:
+        return failed
+    if not any(c.get("kernels") for c in result.cases.values()):
+        return "launched no Triton kernel on any case"
+    return None
+
+
 def compiled_everywhere(result: WorkerResult) -> bool:
-    return result.error is None and bool(result.cases) and all(c["passed"] for c in result.cases.values())
+    return compile_failure(result) is None
 
 
 def _lineage(task: Task, name: str) -> dict:

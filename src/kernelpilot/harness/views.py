@@ -56,18 +56,17 @@ def check_table(console, task: Task, outcome) -> None:
 def compile_table(console, task: Task, outcome) -> None:
     from rich.table import Table
 
-    from kernelpilot.harness.runner import compiled_everywhere
+    from kernelpilot.harness.runner import compile_failure
 
     table = Table(title=f"{task.name}: Triton kernels compiled for {outcome.sm} on this machine (small cases)")
     for column in ("implementation", "status", "cases compiled", "kernels", "first failure"):
         table.add_column(column)
     for name, result in outcome.results.items():
-        failure = result.error or next((f"{k}: {c['error']}" for k, c in result.cases.items() if not c["passed"]), "")
-        ok = compiled_everywhere(result)
+        failure = compile_failure(result)
         kernels = sorted({k for c in result.cases.values() for k in c.get("kernels", [])})
-        table.add_row(name, "[green]compiles[/]" if ok else "[red]fails[/]",
+        table.add_row(name, "[red]fails[/]" if failure else "[green]compiles[/]",
                       f"{sum(c['passed'] for c in result.cases.values())}/{len(result.cases)}", ", ".join(kernels),
-                      failure[:120])
+                      (failure or "")[:120])
     for name, why in outcome.skipped.items():
         table.add_row(name, "[yellow]skipped[/]", "", "", why)
     console.print(table)
