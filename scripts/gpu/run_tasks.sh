@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
-# stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP=1, NCU_FIXTURES="name ...").
+# stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP="norm_tiles group_norm" for
+# scripts/gpu/sweep_<name>.py, NCU_FIXTURES="name ...").
 # TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`; CASE_SLICE="START:STOP" runs only those of each
 # task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over
 # several. Results come back as one tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each
@@ -38,7 +39,9 @@ if [ "${EXPORT_TIMING:-0}" = 1 ]; then
     timeout 120 python3 scripts/gpu/export_entry_timing.py $release 2>&1 | tee "$OUT/export_timing_$release.txt"
   done
 fi
-if [ "${SWEEP:-0}" = 1 ]; then stage "sweep"; timeout 240 python3 scripts/gpu/sweep_norm_tiles.py 2>&1 | tee "$OUT/sweep.txt"; fi
+for sweep in ${SWEEP:-}; do
+  stage "sweep $sweep"; timeout 300 python3 "scripts/gpu/sweep_$sweep.py" 2>&1 | tee "$OUT/sweep_$sweep.txt"
+done
 for task in $TASKS; do
   stage "task run $task"
   slice_args=""

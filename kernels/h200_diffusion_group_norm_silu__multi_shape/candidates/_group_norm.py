@@ -1,8 +1,9 @@
 """GroupNorm+SiLU kernels and their lean wrapper, shared by this task's candidates (not a candidate).
 
-Two ways through a group: a fused kernel that holds one whole group in registers (one read of x), and a split
+Three ways through a group: a fused kernel that holds one whole group in registers (one read of x); a split
 reduction for larger groups (partial sums over chunks spread across every SM, then an apply pass that combines
-the group's partials and normalizes its own chunk).
+the group's partials and normalizes its own chunk); and L2 waves, one persistent grid that takes the groups a
+wave at a time, as many as fit in L2 together, so that the apply pass re-reads each group from L2, not HBM.
 
 Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
 its first statement is `pdl_prologue(PDL)`).
@@ -12,7 +13,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, ceil_div, interpreting, multiprocessors, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
 H200_SMS = 132
@@ -85,6 +86,86 @@ def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, 
         tl.store(Y + base + index, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
 
 
+@triton.jit
+def _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members, TILE: tl.constexpr):
+    """Add this program's share of the group's sums of (x - k) and (x - k)^2 (k: the group's first element, as in
+    the split path) into the group's slots, then count itself in. The loads ask L2 to keep the lines: the apply
+    pass reads them again."""
+    base = row.to(tl.int64) * group_size
+    pivot = tl.load(X + base).to(tl.float32)
+    sum1 = tl.zeros([TILE], tl.float32)
+    sum2 = tl.zeros([TILE], tl.float32)
+    for tile in range(member, tiles, members):
+        channel = tile // tiles_per_channel
+        offsets = (tile - channel * tiles_per_channel) * TILE + tl.arange(0, TILE)
+        mask = offsets < spatial
+        x = tl.load(X + base + channel * spatial + offsets, mask=mask, other=0.0, eviction_policy="evict_last")
+        d = tl.where(mask, x.to(tl.float32) - pivot, 0.0)
+        sum1 += d
+        sum2 += d * d
+    slot = Sync + row * 3
+    tl.atomic_add(slot, tl.sum(sum1, axis=0))
+    tl.atomic_add(slot + 1, tl.sum(sum2, axis=0))
+    tl.atomic_add(slot + 2, 1.0)  # acq_rel: the two sums are visible before the count says so
+
+
+@triton.jit
+def _wave_apply(X, Y, W, B, Sync, row, group_size, spatial, channels_per_group, num_groups, tiles_per_channel,
+                tiles, member, members, eps, TILE: tl.constexpr):
+    """Wait until every program of the group has counted itself in, then normalize this program's tiles, one
+    channel per tile so that its weight and bias are two scalar loads."""
+    slot = Sync + row * 3
+    arrived = tl.atomic_add(slot + 2, 0.0)
+    while arrived < members:
+        arrived = tl.atomic_add(slot + 2, 0.0)
+    shifted_mean = tl.atomic_add(slot, 0.0) / group_size
+    variance = tl.maximum(tl.atomic_add(slot + 1, 0.0) / group_size - shifted_mean * shifted_mean, 0.0)
+    base = row.to(tl.int64) * group_size
+    mean = tl.load(X + base).to(tl.float32) + shifted_mean
+    rstd = tl.rsqrt(variance + eps)
+    first_channel = (row % num_groups) * channels_per_group
+    for tile in range(member, tiles, members):
+        channel = tile // tiles_per_channel
+        offsets = (tile - channel * tiles_per_channel) * TILE + tl.arange(0, TILE)
+        mask = offsets < spatial
+        scale = tl.load(W + first_channel + channel).to(tl.float32) * rstd
+        shift = tl.load(B + first_channel + channel).to(tl.float32) - mean * scale
+        x = tl.load(X + base + channel * spatial + offsets, mask=mask, other=0.0, eviction_policy="evict_first")
+        y = x.to(tl.float32) * scale + shift
+        tl.store(Y + base + channel * spatial + offsets, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
+
+
+@triton.jit(do_not_specialize=["rows", "channels_per_group", "num_groups", "tiles_per_channel", "lanes",
+                               "members", "eps"])
+def _group_waves_kernel(X, Y, W, B, Sync, rows, group_size, spatial, channels_per_group, num_groups,
+                        tiles_per_channel, lanes, members, eps,
+                        TILE: tl.constexpr, PIPELINE: tl.constexpr, PDL: tl.constexpr):
+    # A persistent grid of lanes x members programs, all resident at once (cooperative launch): lane l takes groups
+    # l, l + lanes, ...; the members of a lane split each group's tiles and meet at a spin barrier on its count.
+    # With PIPELINE a program sums the next wave's group before waiting on this one's, hiding the barrier behind
+    # reads, at the price of two waves held in L2.
+    pdl_prologue(PDL)
+    program = tl.program_id(0)
+    lane = program // members
+    member = program - lane * members
+    tiles = channels_per_group * tiles_per_channel
+    if PIPELINE:
+        if lane < rows:
+            _wave_stats(X, Sync, lane, group_size, spatial, tiles_per_channel, tiles, member, members, TILE)
+    for first in range(0, rows, lanes):
+        row = first + lane
+        if PIPELINE:
+            if row + lanes < rows:
+                _wave_stats(X, Sync, row + lanes, group_size, spatial, tiles_per_channel, tiles, member, members,
+                            TILE)
+        else:
+            if row < rows:
+                _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members, TILE)
+        if row < rows:
+            _wave_apply(X, Y, W, B, Sync, row, group_size, spatial, channels_per_group, num_groups,
+                        tiles_per_channel, tiles, member, members, eps, TILE)
+
+
 def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
     """(CHUNK, BLOCK, parts per group, warps): enough programs to fill every SM several times over, each moving
     whole 512..4096-element blocks with 16-byte accesses, and few enough partials per group to re-reduce cheaply."""
@@ -96,14 +177,33 @@ def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
     return chunk, block, ceil_div(group_size, chunk), max(1, min(8, block // 512))
 
 
-class GroupNormSilu:
-    """triton_group_norm_silu over the two kernels; `fused_max` is the largest group taken in one program."""
+class WavePlan:
+    """How the L2-waves kernel covers a call: `programs_per_sm` resident programs per SM of `warps` warps, tiles of
+    `tile` elements, as many groups per wave as fit in `l2_budget` bytes (twice over when `pipeline`)."""
 
-    def __init__(self, fused_max):
+    def __init__(self, programs_per_sm=4, warps=4, tile=2048, l2_budget=24 << 20, pipeline=False):
+        self.programs_per_sm, self.warps, self.tile = programs_per_sm, warps, tile
+        self.l2_budget, self.pipeline = l2_budget, pipeline
+
+    def lanes_and_members(self, rows, group_bytes, programs):
+        """Groups per wave (at least one, balanced so the last wave is not ragged) and programs per group."""
+        fit = self.l2_budget // (group_bytes * (2 if self.pipeline else 1))
+        lanes = max(1, min(rows, programs, fit))
+        lanes = ceil_div(rows, ceil_div(rows, lanes))
+        return lanes, programs // lanes
+
+
+class GroupNormSilu:
+    """triton_group_norm_silu over the kernels above; `fused_max` is the largest group taken in one program, and
+    larger groups take the L2 waves when `waves` plans them, else the split reduction."""
+
+    def __init__(self, fused_max, waves=None):
         self.fused_max = fused_max
+        self.waves = waves
         self.fused = CachedLauncher(_group_fused_kernel, pdl=True)
         self.partials = CachedLauncher(_group_partials_kernel, pdl=True)
         self.apply = CachedLauncher(_group_apply_kernel, pdl=True)
+        self.wave_kernel = CachedLauncher(_group_waves_kernel, pdl=True)
 
     def __call__(self, x, weight, bias, num_groups, eps):
         if not x.is_contiguous():
@@ -126,6 +226,10 @@ class GroupNormSilu:
                        (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block),
                        num_warps=warps)
             return y
+        if self.waves is not None:
+            self._launch_waves(x, y, weight, bias, common, rows, group_size, spatial, channels_per_group, num_groups,
+                               eps)
+            return y
         chunk, block, n_parts, warps = split_plan(rows, group_size)
         partials = torch.empty(rows * n_parts * 2, dtype=torch.float32, device=x.device)
         key = common + (chunk, block, warps)
@@ -135,3 +239,18 @@ class GroupNormSilu:
                     chunk, block, next_pow2(n_parts)),
                    num_warps=warps)
         return y
+
+    def _launch_waves(self, x, y, weight, bias, common, rows, group_size, spatial, channels_per_group, num_groups,
+                      eps):
+        plan = self.waves
+        # Every program must be resident for the spin barriers: the cooperative launch refuses a grid that cannot
+        # be, instead of hanging. The interpreter runs programs one after another, so it gets a single program.
+        on_gpu = x.is_cuda and not interpreting()
+        programs = multiprocessors(x.device) * plan.programs_per_sm if on_gpu else 1
+        lanes, members = plan.lanes_and_members(rows, group_size * x.element_size(), programs)
+        sync = torch.zeros(rows * 3, dtype=torch.float32, device=x.device)
+        # Triton specializes spatial (a channel's offset) on %16: that is what lets the loads be 16 bytes wide.
+        self.wave_kernel(common + (spatial % 16 == 0, spatial == 1, plan.warps), (lanes * members,),
+                         (x, y, weight, bias, sync, rows, group_size, spatial, channels_per_group, num_groups,
+                          ceil_div(spatial, plan.tile), lanes, members, eps, plan.tile, plan.pipeline),
+                         num_warps=plan.warps, **({"launch_cooperative_grid": True} if on_gpu else {}))

@@ -1,0 +1,62 @@
+"""Shared by the sweep scripts: one case of a task timed under several implementations or settings
+(graph-replayed device time, inputs rotated as the harness does), each one's output checked against the task's
+reference, printed as a short table."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable
+
+import torch
+
+from kernelpilot.harness import impls, timing
+from kernelpilot.harness.benchcase import bound_call
+from kernelpilot.harness.inputs import make_args, upcast
+from kernelpilot.harness.spec import Case, Task
+
+
+def candidate_module(task: Task, name: str) -> Any:
+    """The candidate's loaded module, so a sweep can build variants of the objects it holds."""
+    impls.resolve(task, name)
+    return sys.modules[f"kernelpilot_task_{task.name}_cand_{name}"]
+
+
+def time_settings(task: Task, case: Case, settings: list[tuple[str, Callable]]) -> list[tuple[float, str, float]]:
+    """(device µs p50, label, relative error of the first output against the reference) per setting; a setting
+    that raises is a row with an infinite time and the error as the label's suffix."""
+    op = task.ops[case.op]
+    reference = getattr(impls.reference_module(task), case.op)
+    sets = [make_args(case, 7 + i, "cuda") for i in range(16)]
+    if sum(t.numel() * t.element_size() for t in sets[0].values() if isinstance(t, torch.Tensor)) > (64 << 20):
+        del sets[4:]  # four sets of a large case already overflow the L2 many times over
+    expected = first_output(bound_call(op, reference, upcast(sets[0], torch.float64))())
+    results = []
+    for label, fn in settings:
+        try:
+            error = relative_error(first_output(bound_call(op, fn, sets[0])()), expected)
+            calls = [bound_call(op, fn, s) for s in sets] * max(1, 32 // len(sets))
+            figure, _, _ = timing.graph_device_time(calls, reps=20)
+            results.append((figure.p50, label, error))
+        except Exception as exc:  # noqa: BLE001 - a failing setting is a row of the table, not the end of it
+            results.append((float("inf"), f"{label} ({type(exc).__name__}: {str(exc).splitlines()[0][:80]})", 0.0))
+        torch.cuda.synchronize()
+    del sets
+    torch.cuda.empty_cache()
+    return results
+
+
+def first_output(returned: Any) -> torch.Tensor:
+    return returned[0] if isinstance(returned, (tuple, list)) else returned
+
+
+def relative_error(out: torch.Tensor, expected: torch.Tensor) -> float:
+    diff = out.double() - expected.double()
+    return float(diff.norm() / expected.double().norm().clamp_min(1e-30))
+
+
+def print_table(case: Case, results: list[tuple[float, str, float]]) -> None:
+    best = min(results)
+    print(f"{case.id}: best {best[1]} {best[0]:.2f} us")
+    for us, label, error in results:
+        print(f"    {us:9.2f} us  rel err {error:.1e}  {label}")
+    sys.stdout.flush()
