@@ -87,7 +87,21 @@ def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, 
 
 
 @triton.jit
-def _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members, TILE: tl.constexpr):
+def _wave_tiles(first, member, members, tiles, tiles_per_channel, spatial,
+                TILE: tl.constexpr, UNROLL: tl.constexpr):
+    """UNROLL of this program's tiles at once, as rows of a [UNROLL, TILE] block (so their loads are all in flight
+    together): each row's channel in the group, the element offsets within the group, and the mask."""
+    tile = first + tl.arange(0, UNROLL) * members
+    channel = tile // tiles_per_channel
+    within = (tile - channel * tiles_per_channel) * TILE
+    offsets = (channel * spatial + within)[:, None] + tl.arange(0, TILE)[None, :]
+    mask = (tile < tiles)[:, None] & ((within[:, None] + tl.arange(0, TILE)[None, :]) < spatial)
+    return channel, offsets, mask
+
+
+@triton.jit
+def _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members,
+                TILE: tl.constexpr, UNROLL: tl.constexpr):
     """Add this program's share of the group's sums of (x - k) and (x - k)^2 (k: the group's first element, as in
     the split path) into the group's slots, then count itself in. The loads ask L2 to keep the lines: the apply
     pass reads them again."""
@@ -95,14 +109,12 @@ def _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, mem
     pivot = tl.load(X + base).to(tl.float32)
     sum1 = tl.zeros([TILE], tl.float32)
     sum2 = tl.zeros([TILE], tl.float32)
-    for tile in range(member, tiles, members):
-        channel = tile // tiles_per_channel
-        offsets = (tile - channel * tiles_per_channel) * TILE + tl.arange(0, TILE)
-        mask = offsets < spatial
-        x = tl.load(X + base + channel * spatial + offsets, mask=mask, other=0.0, eviction_policy="evict_last")
+    for first in range(member, tiles, members * UNROLL):
+        _, offsets, mask = _wave_tiles(first, member, members, tiles, tiles_per_channel, spatial, TILE, UNROLL)
+        x = tl.load(X + base + offsets, mask=mask, other=0.0, eviction_policy="evict_last")
         d = tl.where(mask, x.to(tl.float32) - pivot, 0.0)
-        sum1 += d
-        sum2 += d * d
+        sum1 += tl.sum(d, axis=0)
+        sum2 += tl.sum(d * d, axis=0)
     slot = Sync + row * 3
     tl.atomic_add(slot, tl.sum(sum1, axis=0))
     tl.atomic_add(slot + 1, tl.sum(sum2, axis=0))
@@ -111,59 +123,51 @@ def _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, mem
 
 @triton.jit
 def _wave_apply(X, Y, W, B, Sync, row, group_size, spatial, channels_per_group, num_groups, tiles_per_channel,
-                tiles, member, members, eps, TILE: tl.constexpr):
+                tiles, member, members, eps, TILE: tl.constexpr, UNROLL: tl.constexpr):
     """Wait until every program of the group has counted itself in, then normalize this program's tiles, one
-    channel per tile so that its weight and bias are two scalar loads."""
+    channel per tile row so that its weight and bias are one load per row."""
     slot = Sync + row * 3
-    arrived = tl.atomic_add(slot + 2, 0.0)
+    # Plain volatile reads while waiting: hundreds of programs spinning with atomics would queue at L2's atomic
+    # units behind the very additions they wait for. One acquiring atomic once the count is complete.
+    arrived = tl.load(slot + 2, volatile=True)
     while arrived < members:
-        arrived = tl.atomic_add(slot + 2, 0.0)
-    shifted_mean = tl.atomic_add(slot, 0.0) / group_size
-    variance = tl.maximum(tl.atomic_add(slot + 1, 0.0) / group_size - shifted_mean * shifted_mean, 0.0)
+        arrived = tl.load(slot + 2, volatile=True)
+    tl.atomic_add(slot + 2, 0.0, sem="acquire")
+    shifted_mean = tl.load(slot, volatile=True) / group_size
+    variance = tl.maximum(tl.load(slot + 1, volatile=True) / group_size - shifted_mean * shifted_mean, 0.0)
     base = row.to(tl.int64) * group_size
     mean = tl.load(X + base).to(tl.float32) + shifted_mean
     rstd = tl.rsqrt(variance + eps)
     first_channel = (row % num_groups) * channels_per_group
-    for tile in range(member, tiles, members):
-        channel = tile // tiles_per_channel
-        offsets = (tile - channel * tiles_per_channel) * TILE + tl.arange(0, TILE)
-        mask = offsets < spatial
-        scale = tl.load(W + first_channel + channel).to(tl.float32) * rstd
-        shift = tl.load(B + first_channel + channel).to(tl.float32) - mean * scale
-        x = tl.load(X + base + channel * spatial + offsets, mask=mask, other=0.0, eviction_policy="evict_first")
-        y = x.to(tl.float32) * scale + shift
-        tl.store(Y + base + channel * spatial + offsets, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
+    for first in range(member, tiles, members * UNROLL):
+        channel, offsets, mask = _wave_tiles(first, member, members, tiles, tiles_per_channel, spatial, TILE,
+                                             UNROLL)
+        used = first + tl.arange(0, UNROLL) * members < tiles
+        scale = tl.load(W + first_channel + channel, mask=used, other=0.0).to(tl.float32) * rstd
+        shift = tl.load(B + first_channel + channel, mask=used, other=0.0).to(tl.float32) - mean * scale
+        x = tl.load(X + base + offsets, mask=mask, other=0.0, eviction_policy="evict_first")
+        y = x.to(tl.float32) * scale[:, None] + shift[:, None]
+        tl.store(Y + base + offsets, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["rows", "channels_per_group", "num_groups", "tiles_per_channel", "lanes",
                                "members", "eps"])
 def _group_waves_kernel(X, Y, W, B, Sync, rows, group_size, spatial, channels_per_group, num_groups,
                         tiles_per_channel, lanes, members, eps,
-                        TILE: tl.constexpr, PIPELINE: tl.constexpr, PDL: tl.constexpr):
+                        TILE: tl.constexpr, UNROLL: tl.constexpr, PDL: tl.constexpr):
     # A persistent grid of lanes x members programs, all resident at once (cooperative launch): lane l takes groups
     # l, l + lanes, ...; the members of a lane split each group's tiles and meet at a spin barrier on its count.
-    # With PIPELINE a program sums the next wave's group before waiting on this one's, hiding the barrier behind
-    # reads, at the price of two waves held in L2.
     pdl_prologue(PDL)
     program = tl.program_id(0)
     lane = program // members
     member = program - lane * members
     tiles = channels_per_group * tiles_per_channel
-    if PIPELINE:
-        if lane < rows:
-            _wave_stats(X, Sync, lane, group_size, spatial, tiles_per_channel, tiles, member, members, TILE)
     for first in range(0, rows, lanes):
         row = first + lane
-        if PIPELINE:
-            if row + lanes < rows:
-                _wave_stats(X, Sync, row + lanes, group_size, spatial, tiles_per_channel, tiles, member, members,
-                            TILE)
-        else:
-            if row < rows:
-                _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members, TILE)
         if row < rows:
+            _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members, TILE, UNROLL)
             _wave_apply(X, Y, W, B, Sync, row, group_size, spatial, channels_per_group, num_groups,
-                        tiles_per_channel, tiles, member, members, eps, TILE)
+                        tiles_per_channel, tiles, member, members, eps, TILE, UNROLL)
 
 
 def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
@@ -178,16 +182,16 @@ def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
 
 
 class WavePlan:
-    """How the L2-waves kernel covers a call: `programs_per_sm` resident programs per SM of `warps` warps, tiles of
-    `tile` elements, as many groups per wave as fit in `l2_budget` bytes (twice over when `pipeline`)."""
+    """How the L2-waves kernel covers a call: `programs_per_sm` resident programs per SM of `warps` warps, each
+    moving `unroll` tiles of `tile` elements at a time, as many groups per wave as fit in `l2_budget` bytes."""
 
-    def __init__(self, programs_per_sm=4, warps=4, tile=2048, l2_budget=24 << 20, pipeline=False):
-        self.programs_per_sm, self.warps, self.tile = programs_per_sm, warps, tile
-        self.l2_budget, self.pipeline = l2_budget, pipeline
+    def __init__(self, programs_per_sm=4, warps=4, tile=2048, unroll=1, l2_budget=24 << 20):
+        self.programs_per_sm, self.warps, self.tile, self.unroll = programs_per_sm, warps, tile, unroll
+        self.l2_budget = l2_budget
 
     def lanes_and_members(self, rows, group_bytes, programs):
         """Groups per wave (at least one, balanced so the last wave is not ragged) and programs per group."""
-        fit = self.l2_budget // (group_bytes * (2 if self.pipeline else 1))
+        fit = self.l2_budget // group_bytes
         lanes = max(1, min(rows, programs, fit))
         lanes = ceil_div(rows, ceil_div(rows, lanes))
         return lanes, programs // lanes
@@ -252,5 +256,5 @@ class GroupNormSilu:
         # Triton specializes spatial (a channel's offset) on %16: that is what lets the loads be 16 bytes wide.
         self.wave_kernel(common + (spatial % 16 == 0, spatial == 1, plan.warps), (lanes * members,),
                          (x, y, weight, bias, sync, rows, group_size, spatial, channels_per_group, num_groups,
-                          ceil_div(spatial, plan.tile), lanes, members, eps, plan.tile, plan.pipeline),
+                          ceil_div(spatial, plan.tile), lanes, members, eps, plan.tile, plan.unroll),
                          num_warps=plan.warps, **({"launch_cooperative_grid": True} if on_gpu else {}))
