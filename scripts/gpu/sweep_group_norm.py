@@ -1,5 +1,5 @@
-"""L2-waves sweep for the group_norm_silu task: graph-replayed device time of the waves kernel under several plans
-(programs per SM, warps, tile, unroll, L2 budget) on every case above the fused size, beside
+"""L2-waves sweep for the group_norm_silu task: graph-replayed device time of the wave pipeline under several plans
+(block, warps, L2 budget) on every case above the fused size, beside
 the split path. Feeds the WavePlan that candidates/triton_l2_waves.py uses."""
 
 import math
@@ -12,9 +12,9 @@ from kernelpilot.harness import impls
 from kernelpilot.harness.spec import load_task
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_group_norm_silu__multi_shape"
-PLANS = [  # programs_per_sm, warps, tile, unroll, l2_budget MB
-    (4, 4, 2048, 1, 24), (4, 4, 1024, 4, 24), (4, 4, 2048, 2, 24), (4, 4, 2048, 4, 24), (8, 4, 1024, 2, 24),
-    (8, 4, 1024, 4, 24), (2, 8, 2048, 4, 24), (4, 8, 2048, 2, 24), (4, 4, 1024, 4, 32), (4, 4, 1024, 4, 40),
+PLANS = [  # block, warps, l2_budget MB
+    (4096, 8, 16), (4096, 4, 16), (8192, 8, 16), (2048, 4, 16), (4096, 8, 8), (4096, 8, 24), (4096, 8, 32),
+    (8192, 8, 24), (4096, 8, 64),
 ]
 
 
@@ -23,9 +23,9 @@ def main() -> int:
     helpers = candidate_module(task, "triton_l2_waves")
     split = impls.resolve(task, "triton_split").functions["triton_group_norm_silu"]
     settings = [("triton_split", split)]
-    for pps, warps, tile, unroll, budget in PLANS:
-        plan = helpers.WavePlan(pps, warps, tile, unroll, budget << 20)
-        settings.append((f"waves pps={pps} w={warps} tile={tile}x{unroll} L2={budget}MB",
+    for block, warps, budget in PLANS:
+        plan = helpers.WavePlan(block, warps, budget << 20)
+        settings.append((f"waves block={block} w={warps} L2={budget}MB",
                          helpers.GroupNormSilu(fused_max=16384, waves=plan)))
     for case in task.cases:
         shape = case.args["x"]["shape"]

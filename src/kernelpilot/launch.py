@@ -55,14 +55,6 @@ def _broadcast_strides(own_shape: tuple[int, ...], own_strides: tuple[int, ...],
     return tuple(strides)
 
 
-@functools.lru_cache(maxsize=None)
-def multiprocessors(device: Any) -> int:
-    """The SM count of a CUDA device (a torch.device or index), read once: a persistent grid is sized by it."""
-    import torch
-
-    return torch.cuda.get_device_properties(device).multi_processor_count
-
-
 Launch = Callable[[int, int, int, int, Sequence[Any]], None]
 
 

@@ -2,8 +2,8 @@
 
 Three ways through a group: a fused kernel that holds one whole group in registers (one read of x); a split
 reduction for larger groups (partial sums over chunks spread across every SM, then an apply pass that combines
-the group's partials and normalizes its own chunk); and L2 waves, one persistent grid that takes the groups a
-wave at a time, as many as fit in L2 together, so that the apply pass re-reads each group from L2, not HBM.
+the group's partials and normalizes its own chunk); and L2 waves, the groups taken a wave at a time (as many as fit in
+L2 together), each launch summing one wave while it normalizes the wave before, which is still in L2.
 
 Every kernel here runs under programmatic dependent launch (`CachedLauncher(..., pdl=True)` launches it and
 its first statement is `pdl_prologue(PDL)`).
@@ -13,7 +13,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, ceil_div, interpreting, multiprocessors, next_pow2
+from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
 H200_SMS = 132
@@ -86,88 +86,45 @@ def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, 
         tl.store(Y + base + index, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
 
 
-@triton.jit
-def _wave_tiles(first, member, members, tiles, tiles_per_channel, spatial,
-                TILE: tl.constexpr, UNROLL: tl.constexpr):
-    """UNROLL of this program's tiles at once, as rows of a [UNROLL, TILE] block (so their loads are all in flight
-    together): each row's channel in the group, the element offsets within the group, and the mask."""
-    tile = first + tl.arange(0, UNROLL) * members
-    channel = tile // tiles_per_channel
-    within = (tile - channel * tiles_per_channel) * TILE
-    offsets = (channel * spatial + within)[:, None] + tl.arange(0, TILE)[None, :]
-    mask = (tile < tiles)[:, None] & ((within[:, None] + tl.arange(0, TILE)[None, :]) < spatial)
-    return channel, offsets, mask
-
-
-@triton.jit
-def _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members,
-                TILE: tl.constexpr, UNROLL: tl.constexpr):
-    """Add this program's share of the group's sums of (x - k) and (x - k)^2 (k: the group's first element, as in
-    the split path) into the group's slots, then count itself in. The loads ask L2 to keep the lines: the apply
-    pass reads them again."""
-    base = row.to(tl.int64) * group_size
-    pivot = tl.load(X + base).to(tl.float32)
-    sum1 = tl.zeros([TILE], tl.float32)
-    sum2 = tl.zeros([TILE], tl.float32)
-    for first in range(member, tiles, members * UNROLL):
-        _, offsets, mask = _wave_tiles(first, member, members, tiles, tiles_per_channel, spatial, TILE, UNROLL)
-        x = tl.load(X + base + offsets, mask=mask, other=0.0, eviction_policy="evict_last")
-        d = tl.where(mask, x.to(tl.float32) - pivot, 0.0)
-        sum1 += tl.sum(d, axis=0)
-        sum2 += tl.sum(d * d, axis=0)
-    slot = Sync + row * 3
-    tl.atomic_add(slot, tl.sum(sum1, axis=0))
-    tl.atomic_add(slot + 1, tl.sum(sum2, axis=0))
-    tl.atomic_add(slot + 2, 1.0)  # acq_rel: the two sums are visible before the count says so
-
-
-@triton.jit
-def _wave_apply(X, Y, W, B, Sync, row, group_size, spatial, channels_per_group, num_groups, tiles_per_channel,
-                tiles, member, members, eps, TILE: tl.constexpr, UNROLL: tl.constexpr):
-    """Wait until every program of the group has counted itself in, then normalize this program's tiles, one
-    channel per tile row so that its weight and bias are one load per row."""
-    slot = Sync + row * 3
-    # Plain volatile reads while waiting: hundreds of programs spinning with atomics would queue at L2's atomic
-    # units behind the very additions they wait for. One acquiring atomic once the count is complete.
-    arrived = tl.load(slot + 2, volatile=True)
-    while arrived < members:
-        arrived = tl.load(slot + 2, volatile=True)
-    tl.atomic_add(slot + 2, 0.0, sem="acquire")
-    shifted_mean = tl.load(slot, volatile=True) / group_size
-    variance = tl.maximum(tl.load(slot + 1, volatile=True) / group_size - shifted_mean * shifted_mean, 0.0)
-    base = row.to(tl.int64) * group_size
-    mean = tl.load(X + base).to(tl.float32) + shifted_mean
-    rstd = tl.rsqrt(variance + eps)
-    first_channel = (row % num_groups) * channels_per_group
-    for first in range(member, tiles, members * UNROLL):
-        channel, offsets, mask = _wave_tiles(first, member, members, tiles, tiles_per_channel, spatial, TILE,
-                                             UNROLL)
-        used = first + tl.arange(0, UNROLL) * members < tiles
-        scale = tl.load(W + first_channel + channel, mask=used, other=0.0).to(tl.float32) * rstd
-        shift = tl.load(B + first_channel + channel, mask=used, other=0.0).to(tl.float32) - mean * scale
-        x = tl.load(X + base + offsets, mask=mask, other=0.0, eviction_policy="evict_first")
-        y = x.to(tl.float32) * scale[:, None] + shift[:, None]
-        tl.store(Y + base + offsets, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
-
-
-@triton.jit(do_not_specialize=["rows", "channels_per_group", "num_groups", "tiles_per_channel", "lanes",
-                               "members", "eps"])
-def _group_waves_kernel(X, Y, W, B, Sync, rows, group_size, spatial, channels_per_group, num_groups,
-                        tiles_per_channel, lanes, members, eps,
-                        TILE: tl.constexpr, UNROLL: tl.constexpr, PDL: tl.constexpr):
-    # A persistent grid of lanes x members programs, all resident at once (cooperative launch): lane l takes groups
-    # l, l + lanes, ...; the members of a lane split each group's tiles and meet at a spin barrier on its count.
+@triton.jit(do_not_specialize=["channels_per_group", "num_groups", "apply_first_row", "apply_programs",
+                               "stats_first_row", "blocks_per_channel", "blocks_per_group", "eps"])
+def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group, num_groups, apply_first_row,
+                       apply_programs, stats_first_row, blocks_per_channel, blocks_per_group, eps,
+                       BLOCK: tl.constexpr, SLOTS: tl.constexpr, PDL: tl.constexpr):
+    # One launch of the wave pipeline: programs below apply_programs normalize the previous wave's groups (summed by
+    # the launch before, so still in L2), one block of one channel each (scalar weight and bias); the others sum
+    # the next wave's groups, one block each, and add the block's sums into one of the group's SLOTS.
     pdl_prologue(PDL)
     program = tl.program_id(0)
-    lane = program // members
-    member = program - lane * members
-    tiles = channels_per_group * tiles_per_channel
-    for first in range(0, rows, lanes):
-        row = first + lane
-        if row < rows:
-            _wave_stats(X, Sync, row, group_size, spatial, tiles_per_channel, tiles, member, members, TILE, UNROLL)
-            _wave_apply(X, Y, W, B, Sync, row, group_size, spatial, channels_per_group, num_groups,
-                        tiles_per_channel, tiles, member, members, eps, TILE, UNROLL)
+    offsets = tl.arange(0, BLOCK)
+    if program < apply_programs:
+        channel_row = apply_first_row * channels_per_group + program // blocks_per_channel
+        row = channel_row // channels_per_group
+        slots = Sums + (row * SLOTS + tl.arange(0, SLOTS)) * 2
+        shifted_mean = tl.sum(tl.load(slots), axis=0) / group_size
+        variance = tl.maximum(tl.sum(tl.load(slots + 1), axis=0) / group_size - shifted_mean * shifted_mean, 0.0)
+        mean = tl.load(X + row.to(tl.int64) * group_size).to(tl.float32) + shifted_mean
+        channel = channel_row % (num_groups * channels_per_group)
+        scale = tl.load(W + channel).to(tl.float32) * tl.rsqrt(variance + eps)
+        shift = tl.load(B + channel).to(tl.float32) - mean * scale
+        index = (program % blocks_per_channel) * BLOCK + offsets
+        mask = index < spatial
+        at = channel_row.to(tl.int64) * spatial + index
+        y = tl.load(X + at, mask=mask, other=0.0, eviction_policy="evict_first").to(tl.float32) * scale + shift
+        tl.store(Y + at, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
+    else:
+        stats_program = program - apply_programs
+        row = stats_first_row + stats_program // blocks_per_group
+        block = stats_program % blocks_per_group
+        base = row.to(tl.int64) * group_size
+        pivot = tl.load(X + base).to(tl.float32)  # sums of (x - k), k the group's first element, as the split path
+        index = block * BLOCK + offsets
+        mask = index < group_size
+        x = tl.load(X + base + index, mask=mask, other=0.0, eviction_policy="evict_last").to(tl.float32)
+        d = tl.where(mask, x - pivot, 0.0)
+        slot = Sums + (row * SLOTS + block % SLOTS) * 2
+        tl.atomic_add(slot, tl.sum(d, axis=0))
+        tl.atomic_add(slot + 1, tl.sum(d * d, axis=0))
 
 
 def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
@@ -182,19 +139,16 @@ def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
 
 
 class WavePlan:
-    """How the L2-waves kernel covers a call: `programs_per_sm` resident programs per SM of `warps` warps, each
-    moving `unroll` tiles of `tile` elements at a time, as many groups per wave as fit in `l2_budget` bytes."""
+    """How the wave pipeline covers a call: blocks of `block` elements moved by `warps` warps, as many groups per
+    wave as fit in `l2_budget` bytes (at least one), each group's sums spread over `slots` atomic slots."""
 
-    def __init__(self, programs_per_sm=4, warps=4, tile=2048, unroll=1, l2_budget=24 << 20):
-        self.programs_per_sm, self.warps, self.tile, self.unroll = programs_per_sm, warps, tile, unroll
-        self.l2_budget = l2_budget
+    def __init__(self, block=4096, warps=8, l2_budget=16 << 20, slots=32):
+        self.block, self.warps, self.l2_budget, self.slots = block, warps, l2_budget, slots
 
-    def lanes_and_members(self, rows, group_bytes, programs):
-        """Groups per wave (at least one, balanced so the last wave is not ragged) and programs per group."""
-        fit = self.l2_budget // group_bytes
-        lanes = max(1, min(rows, programs, fit))
-        lanes = ceil_div(rows, ceil_div(rows, lanes))
-        return lanes, programs // lanes
+    def groups_per_wave(self, rows, group_bytes):
+        """At least one, balanced so that the last wave is not ragged."""
+        fit = max(1, min(rows, self.l2_budget // group_bytes))
+        return ceil_div(rows, ceil_div(rows, fit))
 
 
 class GroupNormSilu:
@@ -207,7 +161,7 @@ class GroupNormSilu:
         self.fused = CachedLauncher(_group_fused_kernel, pdl=True)
         self.partials = CachedLauncher(_group_partials_kernel, pdl=True)
         self.apply = CachedLauncher(_group_apply_kernel, pdl=True)
-        self.wave_kernel = CachedLauncher(_group_waves_kernel, pdl=True)
+        self.wave_kernel = CachedLauncher(_group_wave_kernel, pdl=True)
 
     def __call__(self, x, weight, bias, num_groups, eps):
         if not x.is_contiguous():
@@ -246,15 +200,21 @@ class GroupNormSilu:
 
     def _launch_waves(self, x, y, weight, bias, common, rows, group_size, spatial, channels_per_group, num_groups,
                       eps):
+        """Launch k sums wave k while normalizing wave k - 1: waves + 1 launches in all, each re-reading from L2 the
+        groups the one before it summed."""
         plan = self.waves
-        # Every program must be resident for the spin barriers: the cooperative launch refuses a grid that cannot
-        # be, instead of hanging. The interpreter runs programs one after another, so it gets a single program.
-        on_gpu = x.is_cuda and not interpreting()
-        programs = multiprocessors(x.device) * plan.programs_per_sm if on_gpu else 1
-        lanes, members = plan.lanes_and_members(rows, group_size * x.element_size(), programs)
-        sync = torch.zeros(rows * 3, dtype=torch.float32, device=x.device)
-        # Triton specializes spatial (a channel's offset) on %16: that is what lets the loads be 16 bytes wide.
-        self.wave_kernel(common + (spatial % 16 == 0, spatial == 1, plan.warps), (lanes * members,),
-                         (x, y, weight, bias, sync, rows, group_size, spatial, channels_per_group, num_groups,
-                          ceil_div(spatial, plan.tile), lanes, members, eps, plan.tile, plan.unroll),
-                         num_warps=plan.warps, **({"launch_cooperative_grid": True} if on_gpu else {}))
+        lanes = plan.groups_per_wave(rows, group_size * x.element_size())
+        sums = torch.zeros(rows * plan.slots * 2, dtype=torch.float32, device=x.device)
+        blocks_per_channel = ceil_div(spatial, plan.block)
+        blocks_per_group = ceil_div(group_size, plan.block)
+        # Triton specializes spatial (each channel's offset) on %16: that is what lets the loads be 16 bytes wide.
+        key = common + (spatial % 16 == 0, spatial == 1, plan.warps)
+        for first in range(0, rows + lanes, lanes):
+            applied = max(0, min(lanes, rows - (first - lanes))) if first else 0
+            summed = max(0, min(lanes, rows - first))
+            apply_programs = applied * channels_per_group * blocks_per_channel
+            self.wave_kernel(key, (apply_programs + summed * blocks_per_group,),
+                             (x, y, weight, bias, sums, group_size, spatial, channels_per_group, num_groups,
+                              first - lanes, apply_programs, first, blocks_per_channel, blocks_per_group, eps,
+                              plan.block, plan.slots),
+                             num_warps=plan.warps)

@@ -1,20 +1,23 @@
-"""triton_fused_small for groups that fit in one program; larger groups go through one persistent kernel that
-takes them a wave at a time, as many groups per wave as fit in L2 together, and splits each across its share of
-the SMs: the statistics pass reads the wave from HBM and the apply pass re-reads it from L2.
+"""triton_fused_small for groups that fit in one program; larger groups go through a pipeline of launches over
+waves of groups, as many per wave as fit in L2 together: launch k sums wave k (reading it from HBM) while it
+normalizes wave k - 1, which launch k - 1 read, so that pass re-reads it from L2.
 
 A two-pass GroupNorm over a tensor larger than L2 moves 1.5x the copy's bytes through HBM (x twice, y once), so
 it cannot pass 67% of the copy ceiling; SGLang's three launches reach 61-64% on the largest VAE tiles. Held in
-L2 between the passes, x crosses HBM once and the op can approach the copy itself.
+L2 between the passes, x crosses HBM once. The apply pass takes one block of one channel per program, so its
+weight and bias are scalars and no element pays an integer division to find its channel.
 """
 
 from _group_norm import GroupNormSilu, WavePlan
 
 PARENT = "triton_fused_small"
-MUTATION = ("groups above 16K elements: one cooperative persistent grid, groups in L2-sized waves, per-group spin "
-            "barrier between the statistics and the apply pass; one channel per tile (scalar weight and bias)")
+MUTATION = ("groups above 16K elements: launches pipelined over L2-sized waves of groups (sum wave k while "
+            "normalizing wave k - 1), block sums added atomically into per-group slots, apply one channel per block")
 EVIDENCE = [
     "H200 run 20261123T165939Z-452dd2: the split path re-reads x from HBM and divides per element; it ran 36.9 us "
     "against SGLang's 23.6 on [1, 512, 3, 48, 128] and 670.6 against 441.1 on [1, 256, 17, 256, 256]",
+    "H200 sweeps (scripts/gpu/sweep_group_norm.py) of a single persistent grid with a spin barrier per group: "
+    "slower than the split path on 9 of 11 cases (barrier and spinning cost several us per wave)",
     "issue 3: a group larger than one SM's shared memory wants a split reduction with the apply pass reading "
     "from L2, a thread-block cluster, or a persistent grid",
 ]
