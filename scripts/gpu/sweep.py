@@ -45,6 +45,20 @@ def time_settings(task: Task, case: Case, settings: list[tuple[str, Callable]]) 
     return results
 
 
+def print_launches(task: Task, case: Case, fn: Callable) -> None:
+    """Each kernel one call launches, with its device time (torch's profiler), to see where a call's time goes."""
+    from torch.profiler import ProfilerActivity, profile
+
+    call = bound_call(task.ops[case.op], fn, make_args(case, 7, "cuda"))
+    call()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as profiled:
+        call()
+        torch.cuda.synchronize()
+    kernels = [event for event in profiled.events() if event.device_type == torch.autograd.DeviceType.CUDA]
+    print("    launches: " + ", ".join(f"{event.name[:24]} {event.device_time:.2f}" for event in kernels))
+
+
 def first_output(returned: Any) -> torch.Tensor:
     return returned[0] if isinstance(returned, (tuple, list)) else returned
 

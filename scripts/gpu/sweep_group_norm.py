@@ -1,20 +1,23 @@
 """L2-waves sweep for the group_norm_silu task: graph-replayed device time of the wave pipeline under several plans
-(block, warps, L2 budget) on every case above the fused size, beside
+(block, warps, L2 budget, eviction hints) on every case above the fused size, beside
 the split path. Feeds the WavePlan that candidates/triton_l2_waves.py uses."""
 
 import math
 import sys
 from pathlib import Path
 
-from sweep import candidate_module, print_table, time_settings
+from sweep import candidate_module, print_launches, print_table, time_settings
 
 from kernelpilot.harness import impls
 from kernelpilot.harness.spec import load_task
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_group_norm_silu__multi_shape"
-PLANS = [  # block, warps, l2_budget MB
-    (4096, 8, 16), (4096, 4, 16), (8192, 8, 16), (2048, 4, 16), (4096, 8, 8), (4096, 8, 24), (4096, 8, 32),
-    (8192, 8, 24), (4096, 8, 64),
+LAST, FIRST = "evict_last", "evict_first"
+PLANS = [  # block, warps, l2_budget MB, eviction hints (sum loads, apply loads, stores)
+    (8192, 8, 24, (LAST, FIRST, "")), (8192, 8, 24, ("", "", "")), (8192, 8, 24, ("", FIRST, "")),
+    (8192, 8, 24, (LAST, FIRST, FIRST)), (8192, 8, 24, ("", FIRST, FIRST)), (8192, 4, 24, (LAST, FIRST, "")),
+    (16384, 8, 24, (LAST, FIRST, "")), (8192, 16, 24, (LAST, FIRST, "")), (8192, 8, 32, ("", FIRST, FIRST)),
+    (4096, 4, 24, (LAST, FIRST, "")),
 ]
 
 
@@ -23,15 +26,17 @@ def main() -> int:
     helpers = candidate_module(task, "triton_l2_waves")
     split = impls.resolve(task, "triton_split").functions["triton_group_norm_silu"]
     settings = [("triton_split", split)]
-    for block, warps, budget in PLANS:
-        plan = helpers.WavePlan(block, warps, budget << 20)
-        settings.append((f"waves block={block} w={warps} L2={budget}MB",
+    for block, warps, budget, evictions in PLANS:
+        plan = helpers.WavePlan(block, warps, budget << 20, evictions=evictions)
+        hints = "/".join(hint.removeprefix("evict_") or "-" for hint in evictions)
+        settings.append((f"waves block={block} w={warps} L2={budget}MB hints={hints}",
                          helpers.GroupNormSilu(fused_max=16384, waves=plan)))
     for case in task.cases:
         shape = case.args["x"]["shape"]
         group = shape[1] // case.args["num_groups"] * math.prod(shape[2:])
         if group > 16384:
             print_table(case, time_settings(task, case, settings))
+            print_launches(task, case, settings[1][1])
     return 0
 
 

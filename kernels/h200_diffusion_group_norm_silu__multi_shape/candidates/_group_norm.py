@@ -90,7 +90,8 @@ def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, 
                                "stats_first_row", "blocks_per_channel", "blocks_per_group", "eps"])
 def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group, num_groups, apply_first_row,
                        apply_programs, stats_first_row, blocks_per_channel, blocks_per_group, eps,
-                       BLOCK: tl.constexpr, SLOTS: tl.constexpr, PDL: tl.constexpr):
+                       BLOCK: tl.constexpr, SLOTS: tl.constexpr, SUM_EVICTION: tl.constexpr,
+                       APPLY_EVICTION: tl.constexpr, STORE_EVICTION: tl.constexpr, PDL: tl.constexpr):
     # One launch of the wave pipeline: programs below apply_programs normalize the previous wave's groups (summed by
     # the launch before, so still in L2), one block of one channel each (scalar weight and bias); the others sum
     # the next wave's groups, one block each, and add the block's sums into one of the group's SLOTS.
@@ -99,7 +100,11 @@ def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group
     offsets = tl.arange(0, BLOCK)
     if program < apply_programs:
         channel_row = apply_first_row * channels_per_group + program // blocks_per_channel
-        row = channel_row // channels_per_group
+        index = (program % blocks_per_channel) * BLOCK + offsets
+        mask = index < spatial
+        at = channel_row.to(tl.int64) * spatial + index
+        x = tl.load(X + at, mask=mask, other=0.0, eviction_policy=APPLY_EVICTION).to(tl.float32)  # first: in flight
+        row = channel_row // channels_per_group                                                  # while the sums load
         slots = Sums + (row * SLOTS + tl.arange(0, SLOTS)) * 2
         shifted_mean = tl.sum(tl.load(slots), axis=0) / group_size
         variance = tl.maximum(tl.sum(tl.load(slots + 1), axis=0) / group_size - shifted_mean * shifted_mean, 0.0)
@@ -107,11 +112,8 @@ def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group
         channel = channel_row % (num_groups * channels_per_group)
         scale = tl.load(W + channel).to(tl.float32) * tl.rsqrt(variance + eps)
         shift = tl.load(B + channel).to(tl.float32) - mean * scale
-        index = (program % blocks_per_channel) * BLOCK + offsets
-        mask = index < spatial
-        at = channel_row.to(tl.int64) * spatial + index
-        y = tl.load(X + at, mask=mask, other=0.0, eviction_policy="evict_first").to(tl.float32) * scale + shift
-        tl.store(Y + at, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
+        y = x * scale + shift
+        tl.store(Y + at, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask, eviction_policy=STORE_EVICTION)
     else:
         stats_program = program - apply_programs
         row = stats_first_row + stats_program // blocks_per_group
@@ -120,7 +122,7 @@ def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group
         pivot = tl.load(X + base).to(tl.float32)  # sums of (x - k), k the group's first element, as the split path
         index = block * BLOCK + offsets
         mask = index < group_size
-        x = tl.load(X + base + index, mask=mask, other=0.0, eviction_policy="evict_last").to(tl.float32)
+        x = tl.load(X + base + index, mask=mask, other=0.0, eviction_policy=SUM_EVICTION).to(tl.float32)
         d = tl.where(mask, x - pivot, 0.0)
         slot = Sums + (row * SLOTS + block % SLOTS) * 2
         tl.atomic_add(slot, tl.sum(d, axis=0))
@@ -140,10 +142,12 @@ def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
 
 class WavePlan:
     """How the wave pipeline covers a call: blocks of `block` elements moved by `warps` warps, as many groups per
-    wave as fit in `l2_budget` bytes (at least one), each group's sums spread over `slots` atomic slots."""
+    wave as fit in `l2_budget` bytes (at least one), each group's sums spread over `slots` atomic slots; the L2
+    eviction hints ("", "evict_first" or "evict_last") of the summing loads, the normalizing loads and the stores."""
 
-    def __init__(self, block=4096, warps=8, l2_budget=16 << 20, slots=32):
+    def __init__(self, block=8192, warps=8, l2_budget=24 << 20, slots=32, evictions=("evict_last", "evict_first", "")):
         self.block, self.warps, self.l2_budget, self.slots = block, warps, l2_budget, slots
+        self.evictions = evictions
 
     def groups_per_wave(self, rows, group_bytes):
         """At least one, balanced so that the last wave is not ragged."""
@@ -216,5 +220,5 @@ class GroupNormSilu:
             self.wave_kernel(key, (apply_programs + summed * blocks_per_group,),
                              (x, y, weight, bias, sums, group_size, spatial, channels_per_group, num_groups,
                               first - lanes, apply_programs, first, blocks_per_channel, blocks_per_group, eps,
-                              plan.block, plan.slots),
+                              plan.block, plan.slots, *plan.evictions),
                              num_warps=plan.warps)
