@@ -13,7 +13,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, ceil_div, interpreting, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
 H200_SMS = 132
@@ -86,21 +86,49 @@ def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, 
         tl.store(Y + base + index, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
 
 
+@triton.jit
+def _silu(y, FAST: tl.constexpr):
+    """y * sigmoid(y); FAST as h + h * tanh(h) with h = y / 2 and the hardware's tanh.approx, one special-function
+    op where sigmoid takes two (exp and a reciprocal): for 16-bit outputs, whose rounding dwarfs its 2^-11 error."""
+    if FAST:
+        half = 0.5 * y
+        tanh = tl.inline_asm_elementwise("tanh.approx.f32 $0, $1;", "=r,r", [half], dtype=tl.float32, is_pure=True,
+                                         pack=1)
+        out = half + half * tanh
+    else:
+        out = y * tl.sigmoid(y)
+    return out
+
+
 @triton.jit(do_not_specialize=["channels_per_group", "num_groups", "apply_first_row", "apply_programs",
                                "stats_first_row", "blocks_per_channel", "blocks_per_group", "eps"])
 def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group, num_groups, apply_first_row,
                        apply_programs, stats_first_row, blocks_per_channel, blocks_per_group, eps,
                        BLOCK: tl.constexpr, SLOTS: tl.constexpr, SUM_EVICTION: tl.constexpr,
-                       APPLY_EVICTION: tl.constexpr, STORE_EVICTION: tl.constexpr, PDL: tl.constexpr):
-    # One launch of the wave pipeline: programs below apply_programs normalize the previous wave's groups (summed by
-    # the launch before, so still in L2), one block of one channel each (scalar weight and bias); the others sum
-    # the next wave's groups, one block each, and add the block's sums into one of the group's SLOTS.
+                       APPLY_EVICTION: tl.constexpr, STORE_EVICTION: tl.constexpr, INTERLEAVE: tl.constexpr,
+                       FAST_SILU: tl.constexpr, PDL: tl.constexpr):
+    # One launch of the wave pipeline: apply_programs programs normalize the previous wave's groups (summed by the
+    # launch before, so still in L2), one block of one channel each (scalar weight and bias); the others sum the
+    # next wave's groups, one block each, and add the block's sums into one of the group's SLOTS. INTERLEAVE
+    # alternates the two roles over program ids, so that both run at once instead of one after the other.
     pdl_prologue(PDL)
     program = tl.program_id(0)
     offsets = tl.arange(0, BLOCK)
-    if program < apply_programs:
-        channel_row = apply_first_row * channels_per_group + program // blocks_per_channel
-        index = (program % blocks_per_channel) * BLOCK + offsets
+    stats_programs = tl.num_programs(0) - apply_programs
+    if INTERLEAVE:
+        paired = 2 * tl.minimum(apply_programs, stats_programs)
+        if program < paired:
+            applies = program % 2 == 0
+            role_program = program // 2
+        else:
+            applies = apply_programs > stats_programs
+            role_program = program - paired // 2
+    else:
+        applies = program < apply_programs
+        role_program = tl.where(applies, program, program - apply_programs)
+    if applies:
+        channel_row = apply_first_row * channels_per_group + role_program // blocks_per_channel
+        index = (role_program % blocks_per_channel) * BLOCK + offsets
         mask = index < spatial
         at = channel_row.to(tl.int64) * spatial + index
         x = tl.load(X + at, mask=mask, other=0.0, eviction_policy=APPLY_EVICTION).to(tl.float32)  # first: in flight
@@ -113,11 +141,10 @@ def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group
         scale = tl.load(W + channel).to(tl.float32) * tl.rsqrt(variance + eps)
         shift = tl.load(B + channel).to(tl.float32) - mean * scale
         y = x * scale + shift
-        tl.store(Y + at, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask, eviction_policy=STORE_EVICTION)
+        tl.store(Y + at, _silu(y, FAST_SILU).to(Y.dtype.element_ty), mask=mask, eviction_policy=STORE_EVICTION)
     else:
-        stats_program = program - apply_programs
-        row = stats_first_row + stats_program // blocks_per_group
-        block = stats_program % blocks_per_group
+        row = stats_first_row + role_program // blocks_per_group
+        block = role_program % blocks_per_group
         base = row.to(tl.int64) * group_size
         pivot = tl.load(X + base).to(tl.float32)  # sums of (x - k), k the group's first element, as the split path
         index = block * BLOCK + offsets
@@ -143,11 +170,13 @@ def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
 class WavePlan:
     """How the wave pipeline covers a call: blocks of `block` elements moved by `warps` warps, as many groups per
     wave as fit in `l2_budget` bytes (at least one), each group's sums spread over `slots` atomic slots; the L2
-    eviction hints ("", "evict_first" or "evict_last") of the summing loads, the normalizing loads and the stores."""
+    eviction hints ("", "evict_first" or "evict_last") of the summing loads, the normalizing loads and the stores;
+    whether the two roles of a launch interleave, and whether 16-bit outputs take the tanh form of SiLU."""
 
-    def __init__(self, block=8192, warps=8, l2_budget=24 << 20, slots=32, evictions=("evict_last", "evict_first", "")):
+    def __init__(self, block=8192, warps=8, l2_budget=24 << 20, slots=32, evictions=("evict_last", "evict_first", ""),
+                 interleave=True, fast_silu=True):
         self.block, self.warps, self.l2_budget, self.slots = block, warps, l2_budget, slots
-        self.evictions = evictions
+        self.evictions, self.interleave, self.fast_silu = evictions, interleave, fast_silu
 
     def groups_per_wave(self, rows, group_bytes):
         """At least one, balanced so that the last wave is not ragged."""
@@ -213,6 +242,7 @@ class GroupNormSilu:
         blocks_per_group = ceil_div(group_size, plan.block)
         # Triton specializes spatial (each channel's offset) on %16: that is what lets the loads be 16 bytes wide.
         key = common + (spatial % 16 == 0, spatial == 1, plan.warps)
+        fast_silu = plan.fast_silu and x.element_size() == 2 and not interpreting()  # no inline asm there
         for first in range(0, rows + lanes, lanes):
             applied = max(0, min(lanes, rows - (first - lanes))) if first else 0
             summed = max(0, min(lanes, rows - first))
@@ -220,5 +250,5 @@ class GroupNormSilu:
             self.wave_kernel(key, (apply_programs + summed * blocks_per_group,),
                              (x, y, weight, bias, sums, group_size, spatial, channels_per_group, num_groups,
                               first - lanes, apply_programs, first, blocks_per_channel, blocks_per_group, eps,
-                              plan.block, plan.slots, *plan.evictions),
+                              plan.block, plan.slots, *plan.evictions, plan.interleave, fast_silu),
                              num_warps=plan.warps)
