@@ -19,9 +19,23 @@ from kernelpilot.pdl import pdl_prologue
 H200_SMS = 132
 
 
+@triton.jit
+def _silu(y, FAST: tl.constexpr):
+    """y * sigmoid(y); FAST as h + h * tanh(h) with h = y / 2 and the hardware's tanh.approx, one special-function
+    op where sigmoid takes two (exp and a reciprocal): for 16-bit outputs, whose rounding dwarfs its 2^-11 error."""
+    if FAST:
+        half = 0.5 * y
+        tanh = tl.inline_asm_elementwise("tanh.approx.f32 $0, $1;", "=r,r", [half], dtype=tl.float32, is_pure=True,
+                                         pack=1)
+        out = half + half * tanh
+    else:
+        out = y * tl.sigmoid(y)
+    return out
+
+
 @triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "eps"])
 def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, eps,
-                        BLOCK: tl.constexpr, PDL: tl.constexpr):
+                        BLOCK: tl.constexpr, FAST_SILU: tl.constexpr, PDL: tl.constexpr):
     pdl_prologue(PDL)
     row = tl.program_id(0)
     base = row.to(tl.int64) * group_size
@@ -33,7 +47,7 @@ def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num
     channel = (row % num_groups) * channels_per_group + offsets // spatial
     scale = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32) * rstd
     y = centered * scale + tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
-    tl.store(Y + base + offsets, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
+    tl.store(Y + base + offsets, _silu(y, FAST_SILU).to(Y.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["n_parts"])
@@ -84,20 +98,6 @@ def _group_apply_kernel(X, Y, W, B, P, group_size, spatial, channels_per_group, 
         scale = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32) * rstd
         y = (x - mean) * scale + tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
         tl.store(Y + base + index, (y * tl.sigmoid(y)).to(Y.dtype.element_ty), mask=mask)
-
-
-@triton.jit
-def _silu(y, FAST: tl.constexpr):
-    """y * sigmoid(y); FAST as h + h * tanh(h) with h = y / 2 and the hardware's tanh.approx, one special-function
-    op where sigmoid takes two (exp and a reciprocal): for 16-bit outputs, whose rounding dwarfs its 2^-11 error."""
-    if FAST:
-        half = 0.5 * y
-        tanh = tl.inline_asm_elementwise("tanh.approx.f32 $0, $1;", "=r,r", [half], dtype=tl.float32, is_pure=True,
-                                         pack=1)
-        out = half + half * tanh
-    else:
-        out = y * tl.sigmoid(y)
-    return out
 
 
 @triton.jit(do_not_specialize=["channels_per_group", "num_groups", "apply_first_row", "apply_programs",
@@ -216,7 +216,8 @@ class GroupNormSilu:
             block = next_pow2(group_size)
             warps = max(1, min(16, block // 512))
             self.fused(common + (block, warps), (rows,),
-                       (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block),
+                       (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block,
+                        x.element_size() == 2 and not interpreting()),
                        num_warps=warps)
             return y
         if self.waves is not None:
