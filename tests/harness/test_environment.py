@@ -1,22 +1,29 @@
-"""The commit stamp of a result row identifies the code even when the run was made before the code was committed."""
+"""The commit stamp of a result row identifies the code even when the run was made before the code was committed,
+and the harness's own writes during a run (ledgers, benchmarks, docs/results.md) do not change it."""
 
 import subprocess
 
-from kernelpilot.harness.environment import git_commit
+from kernelpilot.harness.environment import code_tree_id, git_commit
 
 
 def git(cwd, *args):
     return subprocess.run(["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True).stdout.strip()
 
 
-def test_a_dirty_stamp_names_the_tree_the_later_commit_has(tmp_path):
-    git(tmp_path, "init", "-q")
-    git(tmp_path, "config", "user.email", "t@example.com")
-    git(tmp_path, "config", "user.name", "t")
-    (tmp_path / "kernel.py").write_text("v1\n")
-    git(tmp_path, "add", "kernel.py")
-    git(tmp_path, "commit", "-qm", "v1")
-    head = git(tmp_path, "rev-parse", "--short=12", "HEAD")
+def committed_repo(path):
+    git(path, "init", "-q")
+    git(path, "config", "user.email", "t@example.com")
+    git(path, "config", "user.name", "t")
+    (path / "kernel.py").write_text("v1\n")
+    (path / "task" / "ledgers").mkdir(parents=True)
+    (path / "task" / "ledgers" / "attempts.jsonl").write_text("{}\n")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "v1")
+    return git(path, "rev-parse", "--short=12", "HEAD")
+
+
+def test_a_dirty_stamp_names_the_code_the_later_commit_has(tmp_path):
+    head = committed_repo(tmp_path)
     assert git_commit(tmp_path) == head
 
     (tmp_path / "kernel.py").write_text("v2\n")
@@ -25,6 +32,18 @@ def test_a_dirty_stamp_names_the_tree_the_later_commit_has(tmp_path):
     assert stamp.startswith(f"{head}-dirty+")
     assert git(tmp_path, "status", "--porcelain") == "M kernel.py\n?? new_candidate.py"  # index untouched
 
+    (tmp_path / "task" / "ledgers" / "attempts.jsonl").write_text("{}\n{}\n")  # the run appends an attempt
+    assert git_commit(tmp_path) == stamp
+
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-qm", "v2")
-    assert stamp.endswith("+" + git(tmp_path, "rev-parse", "--short=12", "HEAD^{tree}"))
+    assert stamp.endswith("+" + code_tree_id(tmp_path, "HEAD"))
+    assert code_tree_id(tmp_path, "HEAD") != code_tree_id(tmp_path, "HEAD~1")
+
+
+def test_ledger_writes_alone_leave_the_stamp_clean(tmp_path):
+    head = committed_repo(tmp_path)
+    (tmp_path / "task" / "ledgers" / "attempts.jsonl").write_text("{}\n{}\n")
+    (tmp_path / "docs" / "img").mkdir(parents=True)
+    (tmp_path / "docs" / "results.md").write_text("# Results\n")
+    assert git_commit(tmp_path) == head

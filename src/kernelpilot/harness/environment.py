@@ -54,9 +54,15 @@ def collect(device_index: int = 0) -> dict:
     return env
 
 
+# What the harness itself writes while it runs: left out of a stamp's code id, so that rows timed after the run
+# has already appended to a ledger still carry the id of the code they timed.
+HARNESS_OUTPUTS = (":(glob)**/ledgers/**", ":(glob)**/benchmarks/**", ":(glob)docs/results.md", ":(glob)docs/img/**")
+
+
 def git_commit(path: Path) -> str | None:
-    """HEAD's short hash, and for a working tree with uncommitted changes `-dirty+` and the tree id of the files
-    as they are: a run made before its code was committed can then be matched to that commit."""
+    """HEAD's short hash, and where the code (the files but the harness's own outputs) differs from HEAD's,
+    `-dirty+` and the code's tree id (`code_tree_id`): a run made before its code was committed, or on a copy whose
+    .git is stale, can then be matched to the commit with `code_tree_id(path, commit)`."""
     try:
         result = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=path, capture_output=True, text=True,
                                 timeout=10)
@@ -64,21 +70,24 @@ def git_commit(path: Path) -> str | None:
         return None
     if result.returncode != 0:
         return None
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "."], cwd=path,
-                           capture_output=True, text=True, timeout=10).stdout.strip()
-    return result.stdout.strip() + (f"-dirty+{working_tree_id(path) or 'unknown'}" if dirty else "")
+    code = code_tree_id(path)
+    dirty = code is None or code != code_tree_id(path, "HEAD")
+    return result.stdout.strip() + (f"-dirty+{code or 'unknown'}" if dirty else "")
 
 
-def working_tree_id(path: Path) -> str | None:
-    """The short tree id of the repository's files as they are now (untracked ones included, ignored ones not):
-    the same as `git rev-parse --short=12 COMMIT^{tree}` for a commit of exactly these files. Staged through a
-    scratch index, so the repository's own index is left alone."""
+def code_tree_id(path: Path, commit: str | None = None) -> str | None:
+    """The short git tree id of the repository's files without HARNESS_OUTPUTS: of the working tree as it is now
+    (untracked files included, ignored ones not) or of `commit`. Built in a scratch index, so the repository's
+    own index is left alone."""
     with tempfile.TemporaryDirectory() as scratch:
         env = {**os.environ, "GIT_INDEX_FILE": os.path.join(scratch, "index")}
         try:
             top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=path, capture_output=True, text=True,
                                  timeout=10, check=True).stdout.strip()
-            subprocess.run(["git", "add", "-A"], cwd=top, env=env, capture_output=True, timeout=120, check=True)
+            stage = ["git", "read-tree", commit] if commit else ["git", "add", "-A"]
+            subprocess.run(stage, cwd=top, env=env, capture_output=True, timeout=120, check=True)
+            subprocess.run(["git", "rm", "-r", "--cached", "-q", "--ignore-unmatch", "--", *HARNESS_OUTPUTS], cwd=top,
+                           env=env, capture_output=True, timeout=60, check=True)
             tree = subprocess.run(["git", "write-tree"], cwd=top, env=env, capture_output=True, text=True,
                                   timeout=60, check=True).stdout.strip()
         except (OSError, subprocess.SubprocessError):
