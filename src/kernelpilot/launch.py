@@ -88,6 +88,23 @@ class CachedLauncher:
         stream = self._stream or self._bind_stream()
         launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream(), args)
 
+    def launch_all(self, key: Hashable, launches: Sequence[tuple[Sequence[int], Sequence[Any]]],
+                   **options: Any) -> None:
+        """Several launches of one specialization back to back (a pipeline over waves): (grid, args) pairs that
+        differ only in grid and runtime arguments, so the binary and the stream are looked up once for them all.
+        Where no binary is cached (the first call, the interpreter, `task compile`) each goes through __call__."""
+        (grid, args), rest = launches[0], launches[1:]
+        self(key, grid, args, **options)
+        tail = () if self.pdl is None else (self.pdl,)
+        launch = self.compiled.get((key, self._constexpr_values((*args, *tail)), *options.values()))
+        if launch is None:
+            for grid, args in rest:
+                self(key, grid, args, **options)
+            return
+        stream = (self._stream or self._bind_stream())()
+        for grid, args in rest:
+            launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream, (*args, *tail))
+
     def jit_launch(self, grid: Sequence[int], args: Sequence[Any], options: dict) -> Any:
         """The JIT's own launch, compiling on first use; `args` include the PDL parameter when the kernel has one."""
         return self.kernel[tuple(grid)](*args, **options, **({"launch_pdl": True} if self.pdl else {}))

@@ -59,9 +59,11 @@ def test_cached_launcher_keys_on_every_constexpr_even_when_the_caller_forgets():
         assert out.eq(value).all()
 
 
-def test_pdl_launches_see_the_previous_kernels_writes_inside_a_graph():
+@pytest.mark.parametrize("one_by_one", [True, False], ids=["call", "launch_all"])
+def test_pdl_launches_see_the_previous_kernels_writes_inside_a_graph(one_by_one):
     """Each launch adds one to what the launch before it wrote; with programmatic dependent launch the next kernel
-    starts early, so a missing grid-dependency wait would read a stale value somewhere along the chain."""
+    starts early, so a missing grid-dependency wait would read a stale value somewhere along the chain. The chain
+    goes out launch by launch or as one `launch_all`."""
     import triton
     import triton.language as tl
 
@@ -79,8 +81,12 @@ def test_pdl_launches_see_the_previous_kernels_writes_inside_a_graph():
     buffers = [torch.zeros(n, device="cuda") for _ in range(links + 1)]
 
     def chain():
-        for source, target in zip(buffers, buffers[1:]):
-            launch("f32", (n // 1024,), (source, target, n, 1024), num_warps=4)
+        launches = [((n // 1024,), (source, target, n, 1024)) for source, target in zip(buffers, buffers[1:])]
+        if one_by_one:
+            for grid, args in launches:
+                launch("f32", grid, args, num_warps=4)
+        else:
+            launch.launch_all("f32", launches, num_warps=4)
 
     chain()  # compiles, then caches
     torch.cuda.synchronize()

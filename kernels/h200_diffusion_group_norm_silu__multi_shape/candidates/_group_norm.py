@@ -246,12 +246,14 @@ class GroupNormSilu:
         # Triton specializes spatial (each channel's offset) on %16: that is what lets the loads be 16 bytes wide.
         key = common + (spatial % 16 == 0, spatial == 1, plan.warps)
         fast_silu = plan.fast_silu and x.element_size() == 2 and not interpreting()  # no inline asm there
+        launches = []
         for first in range(0, rows + lanes, lanes):
             applied = max(0, min(lanes, rows - (first - lanes))) if first else 0
             summed = max(0, min(lanes, rows - first))
             apply_programs = applied * channels_per_group * blocks_per_channel
-            self.wave_kernel(key, (apply_programs + summed * blocks_per_group,),
+            launches.append(((apply_programs + summed * blocks_per_group,),
                              (x, y, weight, bias, sums, group_size, spatial, channels_per_group, num_groups,
                               first - lanes, apply_programs, first, blocks_per_channel, blocks_per_group, eps,
-                              plan.block, plan.slots, *plan.evictions, plan.interleave, fast_silu),
-                             num_warps=plan.warps)
+                              plan.block, plan.slots, *plan.evictions, plan.interleave, fast_silu)))
+        # The largest VAE tiles take 33 launches: their host cost is the launches', so they go out in one loop.
+        self.wave_kernel.launch_all(key, launches, num_warps=plan.warps)
