@@ -61,3 +61,20 @@ def test_a_narrowed_check_leaves_the_other_cases_verdicts_standing(task):
     perf_map = perfmap.build(task)
     assert all(c["impls"]["triton_rows"]["correct"] for op in perf_map["ops"].values() for c in op["cases"]
                if c["impls"])
+
+
+def test_implementations_a_run_left_out_keep_their_latest_timing(task):
+    """`task run --impl NEW` times one candidate: the baselines it is judged against come from the run before."""
+    small = [c.id for c in task.cases_for(interpret_only=True)]
+    ledgers.append_results(task.root, [{**r, "target_us": 6.0} for r in rows(task, "run-1", small, 5.0)])
+    ledgers.append_results(task.root, [r for r in rows(task, "run-2", small, 4.0) if r["impl"] == "triton_rows"])
+
+    merged = perfmap.build(task)
+    case = next(c for op in merged["ops"].values() for c in op["cases"] if c["case"] == small[0])
+    assert case["impls"]["triton_rows"] == {**case["impls"]["triton_rows"], "device_us": 4.0, "run_id": "run-2"}
+    assert case["impls"]["torch_eager"]["run_id"] == "run-1"
+    assert (case["run_id"], case["target_us"]) == ("run-1", 6.0)  # from the run that timed the baselines
+
+    used = perfmap.map_rows(ledgers.read_results(task.root), merged)
+    assert {(r["impl"], r["run_id"]) for r in used} == {("torch_eager", "run-1"), ("triton_rows", "run-2")}
+    assert f"`run-1` (commit commit-of-run-1): {len(small)} case(s)" in report.section(task, merged, used)

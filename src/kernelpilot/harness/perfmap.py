@@ -72,9 +72,10 @@ def _passed_check(checks: dict[str, tuple[str, dict[str, bool]]], impl: str, cas
 
 
 def build(task: Task, run_id: str | None = None) -> dict:
-    """The map of one run (`run_id`), or by default of the latest run, where a case that run left out (a narrowed
-    `task run --case ...`) keeps its rows from the latest earlier run on the same GPU model that timed it. Each
-    case records the run its figures come from."""
+    """The map of one run (`run_id`), or by default of the latest run, where a case or an implementation that run
+    left out (a narrowed `task run --case ...` or `--impl ...`) keeps its rows from the latest earlier run on the
+    same GPU model that timed it. Each case records the run its target comes from, each implementation the run
+    its figures come from."""
     rows = ledgers.read_results(task.root)
     if not rows:
         raise KernelPilotError(f"{task.name}: no benchmark results yet (run `kernelpilot task bench` first)")
@@ -95,8 +96,9 @@ def build(task: Task, run_id: str | None = None) -> dict:
 
 
 def case_rows(rows: list[dict], run_id: str, carry_earlier: bool) -> dict[str, dict[str, dict]]:
-    """case -> impl -> result row, from the newest run (run_id first, then earlier ones when carry_earlier) with a
-    row for the case; runs on another GPU model never fill in."""
+    """case -> impl -> result row, each from the newest run (run_id first, then earlier ones when carry_earlier)
+    with a row for that case and implementation, the newest run's rows first; runs on another GPU model never
+    fill in."""
     gpu = next(r["gpu"] for r in rows if r["run_id"] == run_id)
     runs = [run_id]
     if carry_earlier:
@@ -108,16 +110,27 @@ def case_rows(rows: list[dict], run_id: str, carry_earlier: bool) -> dict[str, d
     by_case: dict[str, dict[str, dict]] = {}
     for run in runs:
         for case, impls in by_run.get(run, {}).items():
-            by_case.setdefault(case, impls)
+            merged = by_case.setdefault(case, {})
+            for impl, row in impls.items():
+                merged.setdefault(impl, row)
     return by_case
 
 
 def map_rows(all_rows: list[dict], perf_map: dict) -> list[dict]:
-    """The result rows a map was built from: each case's rows from its own run, and the map run's ceilings."""
-    case_run = {c["case"]: c.get("run_id", perf_map["run_id"]) for op in perf_map["ops"].values() for c in op["cases"]}
+    """The result rows a map was built from: each implementation's rows from the run they came from, and the map
+    run's ceilings."""
+    chosen = {(case["case"], impl, run) for case, impl, run in impl_runs(perf_map)}
     return [r for r in all_rows
             if (r["impl_kind"] == "ceiling" and r["run_id"] == perf_map["run_id"])
-            or (r["impl_kind"] != "ceiling" and case_run.get(r["case"]) == r["run_id"])]
+            or (r["impl_kind"] != "ceiling" and (r["case"], r["impl"], r["run_id"]) in chosen)]
+
+
+def impl_runs(perf_map: dict):
+    """(case entry, implementation, the run its figures come from) for every timing in the map."""
+    for op in perf_map["ops"].values():
+        for case in op["cases"]:
+            for impl, figures in case["impls"].items():
+                yield case, impl, figures.get("run_id") or case.get("run_id") or perf_map["run_id"]
 
 
 def _map_op(task: Task, op: str, by_case: dict[str, dict[str, dict]],
@@ -126,10 +139,12 @@ def _map_op(task: Task, op: str, by_case: dict[str, dict[str, dict]],
     for case in task.cases_for(op):
         rows = by_case.get(case.id, {})
         impls = {impl: {"device_us": _number(r["device_us_p50"]), "host_us": _number(r["host_us_p50"]),
-                        "dobench_us": _number(r["dobench_us_p50"]),
+                        "dobench_us": _number(r["dobench_us_p50"]), "run_id": r["run_id"],
                         "correct": r["correct"] == "true" and _passed_check(checks, impl, case.id)}
                  for impl, r in rows.items() if r["impl_kind"] != "ceiling"}
-        target = next((r for r in rows.values()), None)
+        # A run that timed only candidates has no target for the case: it comes from the run that timed baselines.
+        target = next((r for r in rows.values() if _number(r.get("target_us")) is not None),
+                      next(iter(rows.values()), None))
         cases.append({"case": case.id, "run_id": target["run_id"] if target else None,
                       "bucket": case_bucket(case, task), "winner": "", "impls": impls,
                       "target_us": _number(target["target_us"]) if target else None, "meets_target": None,

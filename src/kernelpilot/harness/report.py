@@ -53,18 +53,19 @@ def section(task: Task, perf_map: dict, rows: list[dict]) -> str:
 
 
 def earlier_runs_note(perf_map: dict, rows: list[dict]) -> list[str]:
-    """Names the earlier runs whose figures stand for cases the map's run left out, with their commits."""
+    """Names the earlier runs whose figures stand for cases or implementations the map's run left out, with their
+    commits."""
     runs: dict[str, set[str]] = {}
-    for op in perf_map["ops"].values():
-        for case in op["cases"]:
-            if case.get("run_id") and case["run_id"] != perf_map["run_id"]:
-                runs.setdefault(case["run_id"], set()).add(case["case"])
+    for case, _impl, run in perfmap.impl_runs(perf_map):
+        if run != perf_map["run_id"]:
+            runs.setdefault(run, set()).add(case["case"])
     if not runs:
         return []
     commits = {r["run_id"]: r["commit"] for r in rows}
     listed = "; ".join(f"`{run}` (commit {commits.get(run, '?')}): {len(cases)} case(s)"
                        for run, cases in sorted(runs.items(), reverse=True))
-    return [f"Cases that run left out show their latest earlier timing on the same GPU model: {listed}.", ""]
+    return ["Cases or implementations that run left out show their latest earlier timing on the same GPU model: "
+            f"{listed}.", ""]
 
 
 def partial_note(summary: dict) -> str:
