@@ -38,7 +38,9 @@ def test_a_dirty_stamp_names_the_code_the_later_commit_has(tmp_path):
     git(tmp_path, "add", "-A")
     git(tmp_path, "commit", "-qm", "v2")
     assert stamp.endswith("+" + code_tree_id(tmp_path, "HEAD"))
-    assert code_tree_id(tmp_path, "HEAD") != code_tree_id(tmp_path, "HEAD~1")
+    (tmp_path / "task" / "ledgers" / "attempts.jsonl").write_text("{}\n{}\n{}\n")  # a later run, uncommitted
+    earlier = code_tree_id(tmp_path, "HEAD~1")  # its ledger differs from both the file and HEAD's
+    assert earlier is not None and earlier != code_tree_id(tmp_path, "HEAD")
 
 
 def test_ledger_writes_alone_leave_the_stamp_clean(tmp_path):
