@@ -92,7 +92,8 @@ class CachedLauncher:
                    **options: Any) -> None:
         """Several launches of one specialization back to back (a pipeline over waves): (grid, args) pairs that
         differ only in grid and runtime arguments, so the binary and the stream are looked up once for them all.
-        Where no binary is cached (the first call, the interpreter, `task compile`) each goes through __call__."""
+        The first goes through __call__ (compiling if need be); where that caches no binary (the interpreter,
+        `task compile`) the others do too."""
         (grid, args), rest = launches[0], launches[1:]
         self(key, grid, args, **options)
         tail = () if self.pdl is None else (self.pdl,)
