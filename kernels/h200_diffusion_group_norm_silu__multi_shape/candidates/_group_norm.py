@@ -13,7 +13,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, ceil_div, interpreting, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, interpreting, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
 H200_SMS = 132
@@ -211,7 +211,7 @@ class GroupNormSilu:
         rows = batch * num_groups
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the keys pin all three.
         common = (x.dtype, weight.dtype, bias.dtype, group_size % 16 == 0, group_size == 1,
-                  (x.data_ptr() | y.data_ptr() | weight.data_ptr() | bias.data_ptr()) % 16 == 0)
+                  aligned(x, y, weight, bias))
         if group_size <= self.fused_max:
             block = next_pow2(group_size)
             warps = max(1, min(16, block // 512))

@@ -12,7 +12,7 @@ its first statement is `pdl_prologue(PDL)`).
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, ceil_div
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div
 from kernelpilot.pdl import pdl_prologue
 
 
@@ -85,8 +85,7 @@ class QKNormRope:
         key = (q.dtype, q_weight.dtype, k_weight.dtype, cos_sin_cache.dtype, positions.dtype, head_dim, rope_dim,
                bool(is_neox), rows, warps,
                tuple((s == 1, s % 16 == 0) for s in (q_stride, k_stride, head_stride)),
-               (q.data_ptr() | k.data_ptr() | q_weight.data_ptr() | k_weight.data_ptr() | cos_sin_cache.data_ptr()
-                | positions.data_ptr()) % 16 == 0)
+               aligned(q, k, q_weight, k_weight, cos_sin_cache, positions))
         self.launch(key, (programs,),
                     (q, k, q_weight, k_weight, cos_sin_cache, positions, n_tokens, q_heads, k_heads, q_programs,
                      q_stride, k_stride, head_stride, eps, head_dim, rope_dim, rows, bool(is_neox)),
