@@ -4,7 +4,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
 H200_SMS = 132
@@ -57,8 +57,7 @@ class RowNorm:
         # Triton specializes pointers and strides on 16-divisibility; the key pins both.
         key = (x.dtype, y.dtype, None if weight is None else weight.dtype, None if bias is None else bias.dtype,
                width, rows, warps, is_rms, x_stride % 16 == 0, y_stride % 16 == 0,
-               (rows_view.data_ptr() | y_rows.data_ptr() | (0 if weight is None else weight.data_ptr())
-                | (0 if bias is None else bias.data_ptr())) % 16 == 0)
+               aligned(rows_view, y_rows, weight, bias))
         self.launch(key, (ceil_div(n_rows, rows),),
                     (rows_view, y_rows, rows_view if weight is None else weight, rows_view if bias is None else bias,
                      n_rows, x_stride, y_stride, eps, width, next_pow2(width), rows, is_rms,
