@@ -73,9 +73,9 @@ class CachedLauncher:
         constexprs = list(getattr(kernel, "constexprs", []))  # positions; the interpreter's wrapper has none
         self._constexpr_values = itemgetter(*constexprs) if constexprs else (lambda args: ())
 
-    def __call__(self, key: Hashable, grid: Sequence[int], args: Sequence[Any], **options: Any) -> None:
+    def __call__(self, key: Hashable, grid: Sequence[int], args: Sequence[Any], **options: Any) -> Launch | None:
         """Launch with the kernel's parameters in order, constexprs included (PDL excepted); `options` are
-        num_warps/num_stages."""
+        num_warps/num_stages. Returns the cached binary's launch (None where none is cached: the interpreter)."""
         if self.pdl is not None:
             args = (*args, self.pdl)
         key = (key, self._constexpr_values(args), *options.values())
@@ -83,10 +83,11 @@ class CachedLauncher:
         if launch is None:
             compiled = self.jit_launch(grid, args, options)
             if not interpreting():
-                self.compiled[key] = direct_launch(compiled)
-            return
+                launch = self.compiled[key] = direct_launch(compiled)
+            return launch
         stream = self._stream or self._bind_stream()
         launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream(), args)
+        return launch
 
     def launch_all(self, key: Hashable, launches: Sequence[tuple[Sequence[int], Sequence[Any]]],
                    **options: Any) -> None:
@@ -95,14 +96,13 @@ class CachedLauncher:
         The first goes through __call__ (compiling if need be); where that caches no binary (the interpreter,
         `task compile`) the others do too."""
         (grid, args), rest = launches[0], launches[1:]
-        self(key, grid, args, **options)
-        tail = () if self.pdl is None else (self.pdl,)
-        launch = self.compiled.get((key, self._constexpr_values((*args, *tail)), *options.values()))
+        launch = self(key, grid, args, **options)
         if launch is None:
             for grid, args in rest:
                 self(key, grid, args, **options)
             return
         stream = (self._stream or self._bind_stream())()
+        tail = () if self.pdl is None else (self.pdl,)
         for grid, args in rest:
             launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream, (*args, *tail))
 
