@@ -16,10 +16,10 @@ import os
 import sys
 import types
 import zipfile
-from typing import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 from kernelpilot.errors import KernelPilotError
 
@@ -75,10 +75,9 @@ def _wheel_files(wheel: str) -> frozenset[str]:
 @lru_cache(maxsize=4)
 def _wheel_folders(wheel: str) -> frozenset[str]:
     folders = set()
-    with zipfile.ZipFile(wheel) as archive:
-        for name in archive.namelist():
-            parts = name.split("/")[:-1]
-            folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    for name in _wheel_files(wheel):  # the archive's listing is read once, for both
+        parts = name.split("/")[:-1]
+        folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
     return frozenset(folders)
 
 

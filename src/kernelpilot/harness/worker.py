@@ -102,7 +102,6 @@ def run_compile(request: dict, log: EventLog) -> None:
 
 def run_calibrate(request: dict, log: EventLog) -> None:
     from kernelpilot.harness import environment, timing
-
     from kernelpilot.harness.spec import load_task
 
     log.emit("start", case="calibrate")
