@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 import inspect
-from functools import cached_property
+from functools import cached_property, lru_cache
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -288,9 +288,15 @@ def _reference_functions(task: Task) -> set[str]:
 
 def declared_constants(path: Path) -> tuple[dict, str | None, str | None]:
     """A module's top-level literal constants and docstring, read without running it (and why it does not parse).
-    Raises FileNotFoundError for a missing file."""
+    Raises FileNotFoundError for a missing file. Parsed once per text of the file: candidate_names() asks for
+    every candidate's, and the harness asks for candidate_names() many times a command."""
+    return _parsed_constants(str(path), path.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=256)
+def _parsed_constants(path: str, text: str) -> tuple[dict, str | None, str | None]:
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        tree = ast.parse(text, filename=path)
     except SyntaxError as exc:
         return {}, None, f"does not parse: {exc.msg} (line {exc.lineno})"
     found = {}
