@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 ENV_COLUMNS = ("gpu", "sm_count", "driver", "cuda", "torch", "triton", "sm_clock_mhz", "mem_clock_mhz")
+PROVENANCE_COLUMNS = (*ENV_COLUMNS, "commit")  # what every result row must name to stand as evidence
 
 
 def header(env: dict, script: str) -> str:

@@ -89,7 +89,7 @@ def build(task: Task, run_id: str | None = None) -> dict:
     for op in task.ops:
         ops[op] = _map_op(task, op, by_case, checks)
     perf_map = {"task": task.name, "run_id": latest, "generated_at": ledgers.now_iso(),
-                "env": {k: run_rows[0][k] for k in (*environment.ENV_COLUMNS, "commit")},
+                "env": {k: run_rows[0][k] for k in environment.PROVENANCE_COLUMNS},
                 "ops": ops, "summary": _summary(task, ops)}
     schemas.validate(perf_map, "performance-map", "performance map")
     return perf_map

@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.harness.environment import ENV_COLUMNS
+from kernelpilot.harness.environment import PROVENANCE_COLUMNS
 from kernelpilot.harness.ledgers import read_results
 
-# a row backs a figure only when it also says where it was measured: the environment and the commit
-BACKING_COLUMNS = (*ENV_COLUMNS, "commit")
 # claim kind -> the results.csv columns that can back it
 COLUMNS = {
     "speedup": ("speedup_device", "speedup_host", "speedup_dobench"),
@@ -71,7 +69,7 @@ def collect_evidence(task_dir: Path) -> tuple[dict[str, list[Evidence]], list[st
         problems.append(str(exc))
         rows = []
     for line, row in enumerate(rows, start=2):
-        if any(not (row.get(column) or "").strip() for column in BACKING_COLUMNS):
+        if any(not (row.get(column) or "").strip() for column in PROVENANCE_COLUMNS):
             continue  # a figure without its environment backs nothing
         for kind, columns in COLUMNS.items():
             for column in columns:
