@@ -1,6 +1,7 @@
 """L2-waves sweep for the group_norm_silu task: graph-replayed device time of the wave pipeline under several plans
 (block, warps, L2 budget, eviction hints, role interleaving, SiLU form) on every case above the fused size, beside
-the split path. Feeds the WavePlan that candidates/triton_l2_waves.py uses."""
+the split path. Feeds the WavePlan that candidates/triton_l2_waves.py uses;
+the sweeps behind it are in the task's benchmarks/l2-waves-sweeps-h200.txt."""
 
 import math
 import sys
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from sweep import candidate_module, print_launches, print_table, time_settings
 
-from kernelpilot.harness import impls
+from kernelpilot.harness import environment, impls
 from kernelpilot.harness.spec import load_task
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_group_norm_silu__multi_shape"
@@ -22,6 +23,7 @@ PLANS = [  # block, warps, l2_budget MB, eviction hints (sum loads, apply loads,
 
 
 def main() -> int:
+    print(environment.header(environment.collect(), "scripts/gpu/sweep_group_norm.py"))
     task = load_task(TASK)
     helpers = candidate_module(task, "triton_l2_waves")
     split = impls.resolve(task, "triton_split").functions["triton_group_norm_silu"]

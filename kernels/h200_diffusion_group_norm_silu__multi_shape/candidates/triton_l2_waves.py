@@ -16,8 +16,10 @@ MUTATION = ("groups above 16K elements: launches pipelined over L2-sized waves o
 EVIDENCE = [
     "H200 run 20261123T165939Z-452dd2: the split path re-reads x from HBM and divides per element; it ran 36.9 us "
     "against SGLang's 23.6 on [1, 512, 3, 48, 128] and 670.6 against 441.1 on [1, 256, 17, 256, 256]",
-    "H200 sweeps (scripts/gpu/sweep_group_norm.py) of a single persistent grid with a spin barrier per group: "
-    "slower than the split path on 9 of 11 cases (barrier and spinning cost several us per wave)",
+    "H200 sweeps 1-3 (benchmarks/l2-waves-sweeps-h200.txt): one cooperative persistent grid with a spin barrier "
+    "per group beat the split path on 7 of 12 cases but lost to this launch pipeline on all 12 (687.99 against "
+    "518.70 us on [1, 256, 17, 256, 256], 8.61 against 5.62 us on the 1.5 MB edge case); spinning on volatile "
+    "loads instead of atomics was slower still on all 12",
     "issue 3: a group larger than one SM's shared memory wants a split reduction with the apply pass reading "
     "from L2, a thread-block cluster, or a persistent grid",
 ]
