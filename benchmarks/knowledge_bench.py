@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import sqlite3
 import statistics
@@ -22,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from kernelpilot import machine
 from kernelpilot.knowledge.index import Filters, Index, update_index
 from kernelpilot.knowledge.ingest import ingest_jsonl
 from kernelpilot.knowledge.layout import authored_dir, data_root
@@ -56,16 +56,6 @@ def generate_jsonl(path: Path, pages: int, seed: int = 7) -> None:
             out.write(json.dumps(record) + "\n")
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def timed(function, *args, **kwargs):
     started = time.perf_counter()
     result = function(*args, **kwargs)
@@ -80,8 +70,7 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, help="build the corpus here and keep it")
     parser.add_argument("--queries", type=int, default=400)
     args = parser.parse_args()
-    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}; "
-          f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    print(machine.header("benchmarks/knowledge_bench.py", f"SQLite {sqlite3.sqlite_version}"))
     with tempfile.TemporaryDirectory() as scratch:
         root = data_root(args.keep or Path(scratch) / "corpus")
         authored = authored_dir()

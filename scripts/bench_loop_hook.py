@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from kernelpilot import machine
+
 REPO = Path(__file__).resolve().parents[1]
 KP = REPO / "humanize" / "bin" / "kp"
 
@@ -59,6 +61,7 @@ def main() -> None:
         ]
         bash = {"session_id": "other", "hook_event_name": "PreToolUse", "tool_name": "Bash",
                 "tool_input": {"command": "pytest -q"}}
+        print(machine.header("scripts/bench_loop_hook.py"))
         print(f"{'case':<52} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}   ({runs} runs each, {sys.executable})")
         for label, args, cwd in cases:
             samples = sorted(timed(args, cwd, {**(bash if "pre-tool" in args else stop), "cwd": str(cwd)}, env, runs))

@@ -17,6 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from kernelpilot import machine
+from kernelpilot.ncu.digest import digest
+from kernelpilot.ncu.render import to_markdown
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "ncu" / "fixtures"
 
@@ -41,10 +45,6 @@ def _time_cli(report: Path, repeat: int) -> list[float]:
 
 
 def _time_library(report: Path, repeat: int) -> list[float]:
-    sys.path.insert(0, str(ROOT / "src"))
-    from kernelpilot.ncu.digest import digest
-    from kernelpilot.ncu.render import to_markdown
-
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
@@ -62,6 +62,7 @@ def main() -> int:
     if not reports:
         print(f"no reports given and none under {FIXTURES}")
         return 1
+    print(machine.header("scripts/bench_ncu_digest.py"))
     print(f"{'report':60} {'size':>9} {'metrics':>8} {'CLI median':>11} {'CLI max':>8} {'library':>8}")
     worst = 0.0
     for report in reports:

@@ -10,14 +10,13 @@ run the interpreter and is reported as such. Figures are medians of 5 rounds of 
     python scripts/host_overhead.py kernels/h200_diffusion_norm_infer__multi_shape [more task folders]
 """
 
-import platform
 import sys
-from datetime import date
 
 import torch
 import triton
 
 import kernelpilot.launch
+from kernelpilot import machine
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.harness import impls, timing
 from kernelpilot.harness.benchcase import bound_call
@@ -33,13 +32,6 @@ def count_launch(self, key, grid, args, **options):
 
 def per_call_us(call) -> float:
     return timing.host_cost(call, calls_per_rep=2000, reps=5, synchronize=lambda: None).p50
-
-
-def header() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
-               platform.processor() or "unknown CPU")
-    return (f"# scripts/host_overhead.py on {cpu}, Python {platform.python_version()}, torch {torch.__version__}, "
-            f"triton {triton.__version__} ({date.today()})")
 
 
 def primitives() -> None:
@@ -82,7 +74,7 @@ def main() -> int:
     if len(sys.argv) < 2:
         print("usage: python scripts/host_overhead.py TASK_FOLDER [TASK_FOLDER ...]", file=sys.stderr)
         return 2
-    print(header())
+    print(machine.header("scripts/host_overhead.py"))
     primitives()
     kernelpilot.launch.CachedLauncher.__call__ = count_launch
     for task_dir in sys.argv[1:]:
