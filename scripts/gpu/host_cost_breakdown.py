@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from kernelpilot.harness import environment, timing
-from kernelpilot.launch import CachedLauncher
+from kernelpilot.launch import CachedLauncher, launcher_head
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
 
@@ -33,8 +33,7 @@ def launcher_figures(kernel, args, grid, warps):
     from triton.runtime import driver
 
     stream = driver.active.get_current_stream(driver.active.get_current_device())
-    head = (compiled.function, launcher.launch_cooperative_grid, launcher.launch_pdl, None, None,
-            compiled.packed_metadata, None, None, None)
+    head = launcher_head(compiled)
     pointers = [i for i, kind in enumerate(compiled.src.signature.values()) if kind.startswith("*")]
     as_ints = list(args)
     for i in pointers:

@@ -123,14 +123,21 @@ def direct_launch(compiled: Any) -> Launch:
     """Call the compiled kernel's C launcher itself when the kernel needs no scratch memory (the common case), else
     go through `CompiledKernel.run`, which allocates it. Profiler hooks are not called on this path."""
     launcher = compiled.run
-    head = (compiled.function, launcher.launch_cooperative_grid, launcher.launch_pdl, None, None,
-            compiled.packed_metadata, None, None, None)
+    head = launcher_head(compiled)
     if launcher.global_scratch_size or launcher.profile_scratch_size:
         head = head[:1] + head[5:]
         launch = launcher
     else:
         launch = launcher.launch
     return lambda grid_x, grid_y, grid_z, stream, args: launch(grid_x, grid_y, grid_z, stream, *head, *args)
+
+
+def launcher_head(compiled: Any) -> tuple:
+    """The arguments Triton 3.6's C launcher (`compiled.run.launch`) takes between the stream and the kernel's own:
+    function, cooperative and PDL flags, scratch buffers (none), packed metadata and the three hook slots."""
+    launcher = compiled.run
+    return (compiled.function, launcher.launch_cooperative_grid, launcher.launch_pdl, None, None,
+            compiled.packed_metadata, None, None, None)
 
 
 def aligned(*tensors: Any) -> bool:
