@@ -16,7 +16,7 @@ from typing import Any, Callable
 ARCH_OF_CAPABILITY = {(10, 0): "b200", (9, 0): "h200"}
 # Forces the route whatever the device: an arch name runs that arch's kernels (under TRITON_INTERPRET=1 on the CPU,
 # say), "none" runs SGLang's own functions everywhere. Read once, when the family module is imported: every SGLang
-# call goes through implementation(), and an environment lookup there would cost a fifth of it.
+# call goes through implementation(), which should not pay an environment lookup per call.
 ARCH_OVERRIDE = "KDA_KERNELS_ARCH"
 SGLANG_ROUTE = "sglang"
 
