@@ -2,8 +2,8 @@
 while it passes the interpreter check."""
 
 import json
-import subprocess
-import sys
+
+from clirun import kp, one_line_error
 
 from kernelpilot.harness import runner
 from kernelpilot.harness.spec import load_task
@@ -58,18 +58,16 @@ def test_a_broken_gpu_only_branch_fails_to_compile_and_a_sound_kernel_compiles(n
 
 def test_the_cli_exits_non_zero_on_a_compile_failure_and_reports_json(norm_task_copy):
     (norm_task_copy / "candidates" / "broken_pdl.py").write_text(BROKEN_PDL)
-    command = [sys.executable, "-m", "kernelpilot", "task", "compile", str(norm_task_copy), "--json"]
-    failing = subprocess.run([*command, "--impl", "broken_pdl"], capture_output=True, text=True)
+    failing = kp("task", "compile", str(norm_task_copy), "--json", "--impl", "broken_pdl")
     assert failing.returncode == 1
     assert json.loads(failing.stdout)["sm"] == "sm_90"
-    passing = subprocess.run([*command, "--impl", "triton_rows"], capture_output=True, text=True)
+    passing = kp("task", "compile", str(norm_task_copy), "--json", "--impl", "triton_rows")
     assert passing.returncode == 0, passing.stdout
 
 
 def test_an_unknown_candidate_is_a_one_line_error(norm_task_copy):
-    result = subprocess.run([sys.executable, "-m", "kernelpilot", "task", "compile", str(norm_task_copy), "--impl",
-                             "nope"], capture_output=True, text=True)
-    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "'nope'" in result.stderr
+    result = kp("task", "compile", str(norm_task_copy), "--impl", "nope")
+    assert result.returncode == 2 and "'nope'" in one_line_error(result)
 
 
 def test_a_candidate_that_launches_no_triton_kernel_shows_nothing_and_fails(norm_task_copy):
