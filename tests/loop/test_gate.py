@@ -13,10 +13,10 @@ from kernelpilot.loop.gate import hardware_deferrals, run_gate
 ENV = ["H200", "132", "570.1", "12.8", "2.11", "3.6", "1980", "3201", "abc1234"]
 
 
-def row(speedup="1.21", gbps="3912", fraction="0.92", env=ENV):
+def row(speedup="1.21", gbps="3912", fraction="0.92", compute="", env=ENV):
     values = dict.fromkeys(RESULTS_HEADER, "1")
     values.update(run_id="r7", case="c1", impl="tri", impl_kind="candidate", speedup_device=speedup,
-                  speedup_host="", speedup_dobench="", gbps=gbps, copy_fraction=fraction)
+                  speedup_host="", speedup_dobench="", gbps=gbps, copy_fraction=fraction, compute_fraction=compute)
     values.update(zip(RESULTS_HEADER[RESULTS_HEADER.index("gpu"):], env))
     return ",".join(values[column] for column in RESULTS_HEADER)
 
@@ -37,7 +37,33 @@ def test_claims_are_extracted_with_their_printed_rounding():
     assert [(c.kind, c.text, c.value, c.tolerance) for c in claims] == [
         ("speedup", "1.8x", 1.8, 0.05), ("speedup", "2\u00d7", 2.0, 0.5),
         ("bandwidth", "3.9 TB/s", 3900.0, 50.0), ("bandwidth", "3900 GB/s", 3900.0, 0.5),
-        ("ceiling fraction", "92% of the copy ceiling", 0.92, 0.005)]
+        ("copy fraction", "92% of the copy ceiling", 0.92, 0.005)]
+
+
+def test_compute_ceiling_claims_are_their_own_kind():
+    claims = extract_claims("60% of the compute ceiling, 61.5% of the matmul ceiling, 58% of peak, "
+                            "92% of peak bandwidth")
+    assert [(c.kind, c.text, c.value, c.tolerance) for c in claims] == [
+        ("copy fraction", "92% of peak bandwidth", 0.92, 0.005),
+        ("compute fraction", "60% of the compute ceiling", 0.6, 0.005),
+        ("compute fraction", "61.5% of the matmul ceiling", 0.615, 0.0005),
+        ("compute fraction", "58% of peak", 0.58, 0.005)]
+
+
+def test_a_compute_claim_is_backed_by_compute_fraction_only(tmp_path):
+    folder = task(tmp_path, row(fraction="0.92", compute="0.6"))
+    assert claim_problems("60% of the compute ceiling", folder) == []
+    problems = claim_problems("92% of the compute ceiling", folder)
+    assert len(problems) == 1
+    assert "(a compute fraction of 0.915..0.925 of the compute ceiling)" in problems[0]
+    assert "compute_fraction=0.6" in problems[0]
+
+
+def test_a_copy_claim_is_not_backed_by_compute_fraction(tmp_path):
+    problems = claim_problems("92% of the copy ceiling", task(tmp_path, row(fraction="", compute="0.92")))
+    assert len(problems) == 1
+    assert "(a copy fraction of 0.915..0.925 of the copy ceiling)" in problems[0]
+    assert "has no copy fraction figure with its environment (columns copy_fraction)" in problems[0]
 
 
 def test_backed_claims_pass(tmp_path):

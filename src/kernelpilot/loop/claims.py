@@ -1,6 +1,6 @@
-"""The claims check: every speedup, bandwidth or ceiling-fraction figure a round summary prints must be backed,
-within the figure's printed rounding, by a benchmark row that carries its environment (or by the performance
-map's summary geomeans)."""
+"""The claims check: every speedup, bandwidth, or fraction of the copy or compute ceiling a round summary prints
+must be backed, within the figure's printed rounding, by a benchmark row that carries its environment (or by the
+performance map's summary geomeans)."""
 
 from __future__ import annotations
 
@@ -17,17 +17,26 @@ from kernelpilot.harness.ledgers import read_results
 COLUMNS = {
     "speedup": ("speedup_device", "speedup_host", "speedup_dobench"),
     "bandwidth": ("gbps",),
-    "ceiling fraction": ("copy_fraction", "compute_fraction"),
+    "copy fraction": ("copy_fraction",),
+    "compute fraction": ("compute_fraction",),
 }
 GEOMEANS = ("geomean_speedup_device", "geomean_speedup_host", "geomean_speedup_dobench")
 
 NUMBER = r"(?<![\w.])(\d+(?:\.\d+)?)"
+PERCENT_OF = NUMBER + r"\s*%\s+of\s+(?:the\s+)?(?:measured\s+)?"
+BOUND = r"(?:ceiling|roofline|limit|peak)\b"
+COPY_WORDS = r"(?:(?:copy|memcpy)[\s-](?:bandwidth\s+)?|bandwidth\s+)"
+# An unqualified ceiling, roofline or limit is the copy ceiling (the one every task is read against); a bare
+# "peak" is the compute peak, as in "60% of peak", unless it says "peak bandwidth".
 PATTERNS = (
     ("speedup", re.compile(NUMBER + r"\s?[x\u00d7](?![\w\u00d7])")),
     ("bandwidth", re.compile(NUMBER + r"\s*([TG])B/s\b")),
-    ("ceiling fraction", re.compile(NUMBER + r"\s*%\s+of\s+(?:the\s+)?(?:measured\s+)?(?:(?:copy|memcpy)[\s-])?"
-                                              r"(?:bandwidth\s+)?(?:ceiling|roofline|limit|peak)", re.I)),
+    ("copy fraction", re.compile(PERCENT_OF + r"(?:" + COPY_WORDS + BOUND
+                                 + r"|(?:ceiling|roofline|limit)\b|peak\s+bandwidth\b)", re.I)),
+    ("compute fraction", re.compile(PERCENT_OF + r"(?:(?:compute|matmul)[\s-]" + BOUND
+                                    + r"|peak\b(?!\s+bandwidth))", re.I)),
 )
+FRACTION_KINDS = ("copy fraction", "compute fraction")
 
 
 @dataclass(frozen=True)
@@ -53,10 +62,16 @@ def extract_claims(text: str) -> list[Claim]:
                 printed = match.group(1)
                 decimals = len(printed.partition(".")[2])
                 value, tolerance = float(printed), 0.5 * 10 ** -decimals
-                scale = {"bandwidth": 1000.0 if kind == "bandwidth" and match.group(2) == "T" else 1.0,
-                         "ceiling fraction": 0.01}.get(kind, 1.0)
+                scale = _scale(kind, match)
                 claims.append(Claim(kind, match.group(0).strip(), number, value * scale, tolerance * scale))
     return claims
+
+
+def _scale(kind: str, match: re.Match) -> float:
+    """The factor from the printed figure to its backing column's unit: TB/s to GB/s, percent to a fraction."""
+    if kind == "bandwidth" and match.group(2) == "T":
+        return 1000.0
+    return 0.01 if kind in FRACTION_KINDS else 1.0
 
 
 def collect_evidence(task_dir: Path) -> tuple[dict[str, list[Evidence]], list[str]]:
@@ -126,4 +141,5 @@ def _fmt(value: float) -> str:
 
 
 def _unit(kind: str) -> str:
-    return {"bandwidth": " GB/s", "ceiling fraction": " of the copy ceiling", "speedup": "x"}[kind]
+    return {"bandwidth": " GB/s", "copy fraction": " of the copy ceiling",
+            "compute fraction": " of the compute ceiling", "speedup": "x"}[kind]
