@@ -4,13 +4,16 @@ A candidate's host cost on a GPU is this wrapper cost plus the compiled kernel's
 host with four pointer arguments, of which the driver's pointer checks take about 0.16 µs a pointer:
 docs/host-cost-breakdown-h200.txt) plus its output allocations (1.7 µs each). This measures the first part without
 a GPU, so a wrapper can be slimmed between GPU runs; it first times the host primitives wrappers are made of.
-Only launches through kernelpilot.launch.CachedLauncher are stubbed; a candidate that launches otherwise would
-run the interpreter and is reported as such. Figures are medians of 5 rounds of 2000 calls, µs per call.
+Only launches through kernelpilot.launch.CachedLauncher are stubbed. A candidate whose call raises on the CPU
+(one that launches a kernel by other means needs a GPU) gets one row naming the error and no further cases; one
+that returns without launching through CachedLauncher is reported as such. A folder that is not a task is a
+one-line error, before anything is timed. Figures are medians of 5 rounds of 2000 calls, µs per call.
 
     python scripts/host_overhead.py kernels/h200_diffusion_norm_infer__multi_shape [more task folders]
 """
 
 import sys
+from collections.abc import Iterator
 
 import torch
 import triton
@@ -21,7 +24,7 @@ from kernelpilot.errors import KernelPilotError
 from kernelpilot.harness import impls, timing
 from kernelpilot.harness.benchcase import bound_call
 from kernelpilot.harness.inputs import make_args
-from kernelpilot.harness.spec import load_task
+from kernelpilot.harness.spec import Task, load_task
 
 LAUNCHES = []
 
@@ -50,39 +53,54 @@ def primitives() -> None:
         print(f"{'primitive':48s} {name:44s} {per_call_us(call):6.2f}")
 
 
-def profile(task_dir: str) -> None:
-    task = load_task(task_dir)
+def profile(task: Task) -> None:
     for name in task.candidate_names():
-        try:
-            impl = impls.resolve(task, name)
-        except KernelPilotError as exc:
-            print(f"{task.name:48s} {name:20s} not loadable here: {exc}")
+        for row in candidate_rows(task, name):
+            print(f"{task.name:48s} {name:20s} {row}")
+
+
+def candidate_rows(task: Task, name: str) -> Iterator[str]:
+    """A row per small case with the wrapper's µs per call, or one row saying why the candidate has no figures."""
+    try:
+        impl = impls.resolve(task, name)
+    except KernelPilotError as exc:
+        yield f"not loadable here: {exc}"
+        return
+    for case in task.cases_for(interpret_only=True):
+        if case.op not in impl.functions:
             continue
-        for case in task.cases_for(interpret_only=True):
-            if case.op not in impl.functions:
-                continue
+        LAUNCHES.clear()
+        try:
             call = bound_call(task.ops[case.op], impl.functions[case.op], make_args(case, 0, "cpu"))
-            LAUNCHES.clear()
             call()
-            if not LAUNCHES:
-                print(f"{task.name:48s} {name:20s} {case.id:44s} launches outside CachedLauncher")
-                continue
-            print(f"{task.name:48s} {name:20s} {case.id:44s} {per_call_us(call):6.2f}")
+        except Exception as exc:  # the candidate's own code, e.g. a launch that needs the GPU this run lacks
+            yield f"{case.id:44s} fails on the CPU: {one_line(exc)}"
+            return
+        if not LAUNCHES:
+            yield f"{case.id:44s} launches outside CachedLauncher"
+            continue
+        yield f"{case.id:44s} {per_call_us(call):6.2f}"
+
+
+def one_line(exc: Exception) -> str:
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
 
 
 def main() -> int:
     if len(sys.argv) < 2:
         print("usage: python scripts/host_overhead.py TASK_FOLDER [TASK_FOLDER ...]", file=sys.stderr)
         return 2
+    try:
+        tasks = [load_task(task_dir) for task_dir in sys.argv[1:]]
+    except KernelPilotError as exc:
+        print(exc, file=sys.stderr)
+        return 2
     print(machine.header("scripts/host_overhead.py"))
     primitives()
     kernelpilot.launch.CachedLauncher.__call__ = count_launch
-    for task_dir in sys.argv[1:]:
-        try:
-            profile(task_dir)
-        except KernelPilotError as exc:
-            print(f"{task_dir}: {exc}", file=sys.stderr)
-            return 2
+    for task in tasks:
+        profile(task)
     return 0
 
 
