@@ -96,12 +96,18 @@ def test_no_matching_kernel(kernelpilot, before_after):
     assert err.strip() == f"kernelpilot: error: {before_after[0]}: no kernel matches 'gemm' (kernels: fx_rows_kernel)"
 
 
+# Prints the modules the CLI loaded, then exits with the CLI's own status, so a failing digest fails the test.
 LOADED_MODULES = """
 import contextlib, io, runpy, sys
 sys.argv = ["kernelpilot", *sys.argv[1:]]
-with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
-    runpy.run_module("kernelpilot", run_name="__main__")
+status = 0
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        runpy.run_module("kernelpilot", run_name="__main__")
+    except SystemExit as exit:
+        status = exit.code
 print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] not in sys.stdlib_module_names)))
+raise SystemExit(status)
 """
 
 
@@ -113,7 +119,7 @@ def test_digest_loads_nothing_beyond_the_standard_library(repo_root):
 
     done = subprocess.run([sys.executable, "-c", LOADED_MODULES, "ncu", "digest", str(repo_root / "tests/ncu/fixtures/copy")],
                           capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(repo_root / "src")})
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 0 and done.stderr == "", done.stderr
     loaded = set(done.stdout.split())
     assert "kernelpilot.ncu.digest" in loaded
     assert {name for name in loaded if not name.startswith("kernelpilot")} <= {"__main__", "_distutils_hack"}, loaded
