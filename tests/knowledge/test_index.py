@@ -106,8 +106,9 @@ def test_a_query_does_not_load_the_corpus_readers(corpus, repo_root):
     import subprocess
     import sys
 
-    script = ("import sys\nfrom kernelpilot.cli import main\nmain(['knowledge', 'query', 'topk', '--json', '--root', "
-              f"{str(corpus.path)!r}])\nprint(' '.join(sorted(sys.modules)))")
+    # main() returns its status rather than exiting: the script exits with it, so a failing query fails the test
+    script = ("import sys\nfrom kernelpilot.cli import main\nrc = main(['knowledge', 'query', 'topk', '--json', "
+              f"'--root', {str(corpus.path)!r}])\nprint(' '.join(sorted(sys.modules)))\nraise SystemExit(rc)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(repo_root / "src")})
     assert done.returncode == 0, done.stderr
