@@ -27,8 +27,8 @@ past_deadline() { [ "$SECONDS" -ge "$DEADLINE_S" ]; }
 export PYTHONPATH="$ROOT/src${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONUNBUFFERED=1
 
-# ncu and the recipe's sections come from kernelpilot.ncu.capture (stdlib only), so this script and
-# `kernelpilot ncu capture` cannot drift apart.
+# ncu and the recipe's flags come from kernelpilot.ncu.capture (stdlib only): find_ncu and recipe_flags are the
+# functions `kernelpilot ncu capture` builds its command line with.
 NCU=$("$PYTHON" -c 'from kernelpilot.ncu.capture import find_ncu; print(find_ncu())' 2>>"$LOG")
 if [ -z "$NCU" ]; then
     log "FATAL: ncu not found (\$KERNELPILOT_NCU, PATH, /opt/nvidia/nsight-compute/*/ncu, /usr/local/cuda)"
@@ -49,17 +49,15 @@ timeout 30 "$NCU" --help >"$STAGE/ncu_help.txt" 2>&1
 timeout 30 "$NCU" --query-metrics >"$STAGE/query_metrics.txt" 2>&1
 cat "$STAGE/environment.txt" | tee -a "$LOG"
 
-# The recipe. PM sampling is added only where this ncu lists the section.
-read -r -a SECTIONS < <("$PYTHON" -c 'from kernelpilot.ncu.capture import SECTIONS, OPTIONAL_SECTIONS; print(*SECTIONS, *OPTIONAL_SECTIONS)')
-RECIPE=(--set full --import-source yes --clock-control none --force-overwrite)
-for section in "${SECTIONS[@]}"; do
-    # A section this ncu does not list would abort every capture: keep only listed ones (all, if no list).
-    if [ ! -s "$STAGE/list_sections.txt" ] || grep -qw "$section" "$STAGE/list_sections.txt"; then
-        RECIPE+=(--section "$section")
-    else
-        log "section $section not listed by this ncu: left out"
-    fi
-done
+# The recipe, one flag a line, with the sections trimmed to those this ncu lists (PM sampling only where listed).
+mapfile -t RECIPE < <("$PYTHON" -c 'import sys
+from kernelpilot.ncu.capture import listed_sections, recipe_flags
+print(*recipe_flags(listed_sections(sys.argv[1])), sep="\n")' "$NCU" 2>>"$LOG")
+if [ "${#RECIPE[@]}" = 0 ]; then
+    log "FATAL: no recipe from kernelpilot.ncu.capture.recipe_flags (see the log)"
+    tar czf "$OUT/ncu_fixtures.tar.gz" -C "$OUT" ncu
+    exit 1
+fi
 log "recipe: ${RECIPE[*]}"
 
 # Fill Triton's cache (and log registers/spills/grids) without the profiler, so captures time only profiling.

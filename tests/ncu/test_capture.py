@@ -29,6 +29,21 @@ def test_without_a_section_list_every_recipe_section_is_requested_and_pm_samplin
     assert sections == list(cap.SECTIONS)
 
 
+def test_recipe_flags_are_the_command_line_between_ncu_and_the_kernel_filter():
+    available = {"SpeedOfLight", "PmSampling_WarpStates"}
+    line = cap.build_command("ncu", "k", ["app"], Path("r"), section_set="detailed", available=available)
+    assert line[1:line.index("-k")] == cap.recipe_flags(available, "detailed")
+    assert cap.recipe_flags(available, "detailed")[:2] == ["--set", "detailed"]
+    assert "PmSampling_WarpStates" in cap.recipe_flags(available)
+    assert not set(cap.OPTIONAL_SECTIONS) & set(cap.recipe_flags(None))
+
+
+def test_the_fixture_capture_script_takes_its_recipe_from_recipe_flags():
+    script = (Path(__file__).resolve().parents[2] / "scripts" / "gpu" / "capture_ncu_fixtures.sh").read_text()
+    assert "recipe_flags(listed_sections(" in script
+    assert "--clock-control" not in script and "--import-source" not in script, "the ncu flags are copied in shell"
+
+
 def test_ncu_failure_names_the_cause():
     assert "No kernels were profiled" in cap._ncu_failure("==PROF== Connected\n==WARNING== No kernels were profiled.\n")
     assert cap._ncu_failure("x\n==ERROR== Failed to prepare kernel for profiling\nmore\n") == \

@@ -74,17 +74,23 @@ def listed_sections(ncu: str) -> set[str] | None:
     return names or None
 
 
-def build_command(ncu: str, kernel: str, command: list[str], output_stem: Path, launch_skip: int = 0,
-                  section_set: str = "full", available: set[str] | None = None) -> list[str]:
-    """The ncu command line of the recipe. `available` (from --list-sections) trims sections ncu lacks."""
+def recipe_flags(available: set[str] | None, section_set: str = "full") -> list[str]:
+    """The recipe's ncu flags, less the kernel, launch and output ones; scripts/gpu/capture_ncu_fixtures.sh prints
+    them from here too. `available` (from --list-sections) trims sections ncu lacks; without a list every recipe
+    section is kept and the optional ones are left out, as ncu aborts on a section it does not know."""
     sections = [s for s in SECTIONS if available is None or s in available]
     sections += [s for s in OPTIONAL_SECTIONS if available is not None and s in available]
-    line = [ncu, "--set", section_set, "--import-source", "yes", "--clock-control", "none", "--force-overwrite"]
+    flags = ["--set", section_set, "--import-source", "yes", "--clock-control", "none", "--force-overwrite"]
     for section in sections:
-        line += ["--section", section]
-    line += ["-k", f"regex:{kernel}", "--launch-skip", str(launch_skip), "--launch-count", "1",
-             "-o", str(output_stem), *command]
-    return line
+        flags += ["--section", section]
+    return flags
+
+
+def build_command(ncu: str, kernel: str, command: list[str], output_stem: Path, launch_skip: int = 0,
+                  section_set: str = "full", available: set[str] | None = None) -> list[str]:
+    """The ncu command line of the recipe, profiling one launch of `kernel` after `launch_skip` others."""
+    return [ncu, *recipe_flags(available, section_set), "-k", f"regex:{kernel}", "--launch-skip", str(launch_skip),
+            "--launch-count", "1", "-o", str(output_stem), *command]
 
 
 def _ncu_failure(output: str) -> str:
