@@ -6,6 +6,9 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+from kernelpilot.errors import KernelPilotError
 from kernelpilot.loop import plan
 
 
@@ -49,6 +52,30 @@ def test_dropping_a_shape_is_caught(tmp_path, kit):
     problems = plan.plan_problems(kit.plan.replace("unchanged.", "unchanged for ln_8640x5120."), task)
     assert problems == ["acceptance criteria never name W case 'rms_27030x24' of op 'rms_norm' "
                         f"(from {task}/workloads.yaml)"]
+
+
+def test_a_twin_reads_its_siblings_workloads_and_a_bad_twin_of_is_one_line(tmp_path, kit):
+    sibling = write_task(tmp_path / "h200_norm")
+    twin = tmp_path / "b200_norm"
+    twin.mkdir()
+    (twin / "task.yaml").write_text("arch: b200\ntwin_of: h200_norm\n")
+    assert plan.workloads_file(twin) == sibling / "workloads.yaml"
+    assert plan.workload_cases(twin) == [("norm_infer", "ln_8640x5120"), ("rms_norm", "rms_27030x24")]
+    problems = plan.plan_problems(kit.plan.replace("unchanged.", "unchanged for ln_8640x5120."), twin)
+    assert problems == ["acceptance criteria never name W case 'rms_27030x24' of op 'rms_norm' "
+                        f"(from {sibling}/workloads.yaml)"]
+    for twin_of, cause in [("[h200_norm]", "twin_of must name a sibling folder, not ['h200_norm']"),
+                           ("h200_nowhere", f"twin_of names 'h200_nowhere', but {tmp_path}/h200_nowhere is not a "
+                                            "task folder")]:
+        (twin / "task.yaml").write_text(f"arch: b200\ntwin_of: {twin_of}\n")
+        with pytest.raises(KernelPilotError) as raised:
+            plan.require_task_dir(twin)
+        assert str(raised.value) == f"{twin}/task.yaml: {cause}"
+
+
+def test_a_folder_without_workloads_is_not_a_task(tmp_path, kit):
+    with pytest.raises(KernelPilotError, match="not a task folder \\(no workloads.yaml\\)"):
+        plan.plan_problems(kit.plan, tmp_path)
 
 
 def test_refine_takes_comments_out_and_keeps_sections(kit):

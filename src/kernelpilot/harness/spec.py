@@ -335,3 +335,19 @@ def call_arguments(op: Op, values: dict[str, Any]) -> tuple[list[Any], dict[str,
         else:
             keywords[parameter.name] = values[parameter.name]
     return positional, keywords
+
+
+def definition_folder(task_dir: Path) -> Path:
+    """Where the task's workloads.yaml lives: a twin's sibling, else the folder itself. A light read of the raw
+    task.yaml (no schema check), for callers such as the loop that also take a folder with only workloads.yaml."""
+    task_yaml = task_dir / "task.yaml"
+    data = read_yaml(task_yaml) if task_yaml.is_file() else None
+    if not isinstance(data, dict) or "twin_of" not in data:
+        return task_dir
+    twin_of = data["twin_of"]
+    if not isinstance(twin_of, str):
+        raise KernelPilotError(f"{task_yaml}: twin_of must name a sibling folder, not {twin_of!r}")
+    sibling = task_dir.parent / twin_of
+    if not (sibling / "task.yaml").is_file():
+        raise KernelPilotError(f"{task_yaml}: twin_of names {twin_of!r}, but {sibling} is not a task folder")
+    return sibling

@@ -99,7 +99,7 @@ class Loop:
 
 def start_loop(plan_file: Path, cwd: Path, flags: dict, session_id: str | None, task: Path | None) -> tuple[Loop, str]:
     from kernelpilot.loop.gate import hardware_deferrals, visible_gpus
-    from kernelpilot.loop.plan import parse_plan, parse_task_table, plan_problems, plan_task_dir, require_task_dir
+    from kernelpilot.loop.plan import parse_plan, parse_task_table, plan_problems, plan_task_dir
 
     project = git.toplevel(cwd).resolve()
     base_commit = git.head_commit(project)
@@ -122,8 +122,8 @@ def start_loop(plan_file: Path, cwd: Path, flags: dict, session_id: str | None, 
                                "`kernelpilot loop cancel --force` first")
     plan_text = plan_path.read_text(encoding="utf-8")
     named = task or plan_task_dir(plan_text)
-    task_dir = require_task_dir((project / named).resolve()) if named else None
-    problems = plan_problems(plan_text, task_dir)
+    task_dir = (project / named).resolve() if named else None
+    problems = plan_problems(plan_text, task_dir)  # also fails when task_dir has no workloads.yaml
     if problems:
         raise KernelPilotError(f"{plan_file}: {problems[0]}" + (f" (and {len(problems) - 1} more; see "
                                f"`kernelpilot plan validate {plan_file}`)" if len(problems) > 1 else ""))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import read_yaml
+from kernelpilot.harness.spec import definition_folder
 
 SECTIONS: dict[str, str] = {
     "goal": "Goal",
@@ -148,9 +149,10 @@ def plan_problems(text: str, task_dir: Path | None = None) -> list[str]:
     if "tasks" in plan.sections:
         problems += _task_problems(plan.sections["tasks"], {c.number for c in criteria})
     if task_dir is not None:
-        source = workloads_file(task_dir)
+        source = require_workloads_file(task_dir)
+        missing = missing_cases(plan.sections.get("acceptance", ""), read_workload_cases(source))
         problems += [f"acceptance criteria never name W case '{case}' of op '{op}' (from {source})"
-                     for op, case in missing_cases(plan.sections.get("acceptance", ""), task_dir)]
+                     for op, case in missing]
     return problems
 
 
@@ -214,20 +216,30 @@ def _task_spec(task_dir: Path) -> dict:
 
 def workloads_file(task_dir: Path) -> Path:
     """The task's workloads.yaml: its own, or a twin's sibling's (task.yaml `twin_of` names the folder beside it)."""
-    sibling = _task_spec(task_dir).get("twin_of")
-    return (task_dir.parent / sibling if sibling else task_dir) / "workloads.yaml"
+    return definition_folder(task_dir) / "workloads.yaml"
+
+
+def require_workloads_file(task_dir: Path, hint: str = "") -> Path:
+    """The task's workloads.yaml, which must exist: without it the folder is not a task folder."""
+    path = workloads_file(task_dir)
+    if not path.is_file():
+        raise KernelPilotError(f"{task_dir}: not a task folder (no workloads.yaml){hint}")
+    return path
 
 
 def require_task_dir(task_dir: Path, hint: str = "") -> Path:
     """The folder itself when it is a task folder (it, or a twin's sibling, holds workloads.yaml)."""
-    if not workloads_file(task_dir).is_file():
-        raise KernelPilotError(f"{task_dir}: not a task folder (no workloads.yaml){hint}")
+    require_workloads_file(task_dir, hint)
     return task_dir
 
 
 def workload_cases(task_dir: Path) -> list[tuple[str, str]]:
     """(op, case id) for every case of the task's W, in file order."""
-    path = workloads_file(task_dir)
+    return read_workload_cases(workloads_file(task_dir))
+
+
+def read_workload_cases(path: Path) -> list[tuple[str, str]]:
+    """(op, case id) for every case of the workloads.yaml at path, in file order."""
     data = read_yaml(path)
     cases = data.get("cases") if isinstance(data, dict) else None
     if not isinstance(cases, list):
@@ -246,8 +258,9 @@ def task_arch(task_dir: Path) -> str | None:
     return str(arch) if arch else None
 
 
-def missing_cases(acceptance_body: str, task_dir: Path) -> list[tuple[str, str]]:
-    return [(op, case) for op, case in workload_cases(task_dir)
+def missing_cases(acceptance_body: str, cases: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The (op, case id) pairs whose case id the acceptance criteria never name."""
+    return [(op, case) for op, case in cases
             if not re.search(rf"(?<![\w-]){re.escape(case)}(?![\w-])", acceptance_body)]
 
 
@@ -275,7 +288,7 @@ def _with_task_criteria(plan: Plan, task_dir: Path | None) -> Plan:
     if task_dir is None:
         return plan
     body = plan.sections.get("acceptance", "")
-    missing = missing_cases(body, task_dir)
+    missing = missing_cases(body, workload_cases(task_dir))
     if missing:
         numbers = [c.number for c in parse_criteria(body)]
         added = task_criteria(task_dir, missing, max(numbers, default=0) + 1)
