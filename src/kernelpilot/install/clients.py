@@ -19,7 +19,7 @@ from kernelpilot.errors import KernelPilotError
 from kernelpilot.install import merge
 from kernelpilot.install.journal import Journal
 from kernelpilot.install.skills import Bundle, rendered_skills
-from kernelpilot.loop.config import user_config_dir
+from kernelpilot.loop.config import USER_CONFIG_ENV, user_config_dir
 
 CLIENTS = ("claude", "codex", "kimi")
 # Codex reads personal skills from ~/.agents/skills since 0.95 (openai/codex#10437); older releases only from
@@ -61,7 +61,7 @@ class Homes:
     def env(self) -> dict[str, str]:
         """The environment a client's CLI runs in, pointed at these homes."""
         env = {**os.environ, "HOME": str(self.home), "XDG_CONFIG_HOME": str(self.config),
-               "CODEX_HOME": str(self.codex), "KERNELPILOT_CONFIG_DIR": str(self.kernelpilot)}
+               "CODEX_HOME": str(self.codex), USER_CONFIG_ENV: str(self.kernelpilot)}
         if self.claude == self.home / ".claude":
             env.pop("CLAUDE_CONFIG_DIR", None)
         else:
