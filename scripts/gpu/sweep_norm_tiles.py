@@ -13,6 +13,7 @@ from kernelpilot.harness import timing
 from kernelpilot.harness.benchcase import bound_call
 from kernelpilot.harness.inputs import make_args
 from kernelpilot.harness.spec import load_task
+from kernelpilot.launch import multiprocessors
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
 CONFIGS = [(1, 4), (1, 8), (1, 16), (2, 4), (2, 8), (4, 4), (4, 8), (8, 4), (16, 4), (16, 8), (32, 4)]
@@ -41,7 +42,7 @@ def main() -> int:
             figure, _, _ = timing.graph_device_time(calls, reps=30)
             results.append((figure.p50, rows, warps))
         module._norm.tile_config = chosen
-        default = chosen(n_rows, width, sets[0]["x"].element_size())
+        default = chosen(n_rows, width, sets[0]["x"].element_size(), multiprocessors(sets[0]["x"]))
         best = min(results)
         line = "  ".join(f"{r}x{w}:{t:.2f}" for t, r, w in sorted(results, key=lambda x: (x[1], x[2])))
         print(f"{case.id}: best rows={best[1]} warps={best[2]} {best[0]:.2f} us; current {default}; {line}")

@@ -55,6 +55,20 @@ def _broadcast_strides(own_shape: tuple[int, ...], own_strides: tuple[int, ...],
     return tuple(strides)
 
 
+def multiprocessors(tensor: Any) -> int:
+    """The SM count of the GPU holding `tensor`, read once per device: grids and tile policies are sized by it, so a
+    policy tuned on an H200 (132 SMs) stays sound on another chip. Off the GPU (the interpreter, `task compile`)
+    it is an H200's 132: there a policy only has to be valid."""
+    return _device_multiprocessors(tensor.device.index) if tensor.is_cuda else 132
+
+
+@functools.lru_cache(maxsize=None)
+def _device_multiprocessors(index: int | None) -> int:
+    import torch
+
+    return torch.cuda.get_device_properties(index).multi_processor_count
+
+
 Launch = Callable[[int, int, int, int, Sequence[Any]], None]
 
 

@@ -13,10 +13,9 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, aligned, ceil_div, interpreting, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, interpreting, multiprocessors, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
-H200_SMS = 132
 
 
 @triton.jit
@@ -158,10 +157,10 @@ def _group_wave_kernel(X, Y, W, B, Sums, group_size, spatial, channels_per_group
         tl.atomic_add(slot + 1, tl.sum(d * d, axis=0), sem="relaxed")
 
 
-def split_plan(rows, group_size, programs_wanted=4 * H200_SMS, max_parts=1024):
+def split_plan(rows, group_size, sms, max_parts=1024):
     """(CHUNK, BLOCK, parts per group, warps): enough programs to fill every SM several times over, each moving
     whole 512..4096-element blocks with 16-byte accesses, and few enough partials per group to re-reduce cheaply."""
-    per_part = ceil_div(group_size, max(1, ceil_div(programs_wanted, rows)))
+    per_part = ceil_div(group_size, max(1, ceil_div(4 * sms, rows)))
     block = min(4096, max(512, next_pow2(per_part)))
     chunk = block * min(8, ceil_div(per_part, block))
     while ceil_div(group_size, chunk) > max_parts:
@@ -224,7 +223,7 @@ class GroupNormSilu:
             self._launch_waves(x, y, weight, bias, common, rows, group_size, spatial, channels_per_group, num_groups,
                                eps)
             return y
-        chunk, block, n_parts, warps = split_plan(rows, group_size)
+        chunk, block, n_parts, warps = split_plan(rows, group_size, multiprocessors(x))
         partials = torch.empty(rows * n_parts * 2, dtype=torch.float32, device=x.device)
         key = common + (chunk, block, warps)
         self.partials(key, (rows, n_parts), (x, partials, group_size, n_parts, chunk, block), num_warps=warps)

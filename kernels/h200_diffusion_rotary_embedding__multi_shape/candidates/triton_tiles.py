@@ -25,9 +25,9 @@ def tile_rows(n_rows, width):
     return rows, 4
 
 
-def heads_per_program(token_rows, heads):
+def heads_per_program(token_rows, heads, sms):
     # At least ~4 programs per SM when the token count allows it, else all heads of a token per program.
-    wanted = next_pow2(max(1, ceil_div(token_rows * heads, 4 * 132)))
+    wanted = next_pow2(max(1, ceil_div(token_rows * heads, 4 * sms)))
     block = min(next_pow2(heads), wanted)
     return block, max(1, min(8, block // 2))
 
