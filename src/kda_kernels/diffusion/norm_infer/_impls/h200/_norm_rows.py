@@ -4,10 +4,9 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, multiprocessors, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
-H200_SMS = 132
 
 
 @triton.jit(do_not_specialize=["n_rows", "eps"])
@@ -53,7 +52,7 @@ class RowNorm:
         y = torch.empty_like(rows_view) if out is None else out
         y_rows = y if y.dim() == 2 else y.view(-1, width)
         n_rows, x_stride, y_stride = rows_view.shape[0], rows_view.stride(0), y_rows.stride(0)
-        rows, warps = self.tile_config(n_rows, width, x.element_size())
+        rows, warps = self.tile_config(n_rows, width, x.element_size(), multiprocessors(x))
         # Triton specializes pointers and strides on 16-divisibility; the key pins both.
         key = (x.dtype, y.dtype, None if weight is None else weight.dtype, None if bias is None else bias.dtype,
                width, rows, warps, is_rms, x_stride % 16 == 0, y_stride % 16 == 0,
@@ -66,21 +65,21 @@ class RowNorm:
         return y if out is not None or x.dim() == 2 else y.view(x.shape)
 
 
-def narrow_packed_tiles(n_rows, width, element_size):
+def narrow_packed_tiles(n_rows, width, element_size, sms):
     """Per the H200 sweep (benchmarks/tile-sweep-h200.txt): head_dim rows packed 16 or 8 per program, wide rows
     one per program with 4 warps in 16-bit dtypes and 8 in fp32. With no more rows than SMs, one row per program:
     packed, 37 fp32 rows of 200 ran as 3 programs at 2.8 µs against SGLang's 1.55 µs (H200 run
     20261123T164321Z-ed9fdf)."""
     block = next_pow2(width)
-    if n_rows <= H200_SMS:
+    if n_rows <= sms:
         return 1, max(1, min(8, block * element_size // 512))
     if block <= 256:
         return (16, 4) if n_rows >= 65536 else (8, 4) if n_rows >= 8192 else (16, 8)
     return 1, (4 if element_size == 2 else 8)
 
 
-def wide_pair_tiles(n_rows, width, element_size):
+def wide_pair_tiles(n_rows, width, element_size, sms):
     """As narrow_packed_tiles, but two wide rows per program (4 warps for bf16 at 16K+ rows, else 8)."""
-    if next_pow2(width) <= 256 or n_rows <= H200_SMS:
-        return narrow_packed_tiles(n_rows, width, element_size)
+    if next_pow2(width) <= 256 or n_rows <= sms:
+        return narrow_packed_tiles(n_rows, width, element_size, sms)
     return 2, (4 if element_size == 2 and n_rows >= 16384 else 8)
