@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from kernelpilot import __version__
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.fsutil import atomic_write_bytes
+from kernelpilot.fsutil import atomic_write_bytes, read_json
 from kernelpilot.knowledge.layout import DataRoot
 from kernelpilot.knowledge.pages import pr_id, pr_page_problems
 from kernelpilot.knowledge.vocab import Vocabulary
@@ -125,11 +125,13 @@ def leftover_paths(root: DataRoot) -> list[Path]:
 
 
 def read_json_file(path: Path):
+    """fsutil.read_json, with a bundle's wording: an absent file is `missing` (its bundle is incomplete), and bytes
+    that are not UTF-8 are invalid JSON, a one-line error rather than a crash."""
+    if not path.is_file():
+        raise KernelPilotError(f"{path}: missing")
     try:
-        return json.loads(path.read_bytes())
-    except FileNotFoundError:
-        raise KernelPilotError(f"{path}: missing") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return read_json(path)
+    except UnicodeDecodeError as exc:
         raise KernelPilotError(f"{path}: not valid JSON ({exc})") from None
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Iterator
 
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.knowledge.bundles import DIFF, PAGE, SNAPSHOTS, bundle_id, iter_bundle_paths, read_json_file
+from kernelpilot.fsutil import read_json
+from kernelpilot.knowledge.bundles import DIFF, PAGE, SNAPSHOTS, bundle_id, iter_bundle_paths
 from kernelpilot.knowledge.layout import AuthoredDir, DataRoot, wiki_files
 from kernelpilot.knowledge.pages import SOURCE_PREFIX, WIKI_PREFIX
 
@@ -35,7 +36,7 @@ def _texts(root: DataRoot, authored: AuthoredDir, kinds: set[str]) -> Iterator[T
     bundles = list(iter_bundle_paths(root)) if kinds & {"pages", "diffs", "snapshots"} else []
     for folder in bundles:
         if "pages" in kinds and (folder / PAGE).is_file():
-            page = read_json_file(folder / PAGE)
+            page = read_json(folder / PAGE)
             yield Text(page["id"], "pages", str(folder / PAGE), [page["title"], *page["body"].splitlines()])
         if "diffs" in kinds and (folder / DIFF).is_file():
             yield Text(bundle_id(folder), "diffs", str(folder / DIFF), _read_lines(folder / DIFF))
@@ -44,7 +45,7 @@ def _texts(root: DataRoot, authored: AuthoredDir, kinds: set[str]) -> Iterator[T
                 yield Text(bundle_id(folder), "snapshots", str(path), _read_lines(path))
     if "sources" in kinds:
         for map_file in root.source_map_files():
-            source_map = read_json_file(map_file)
+            source_map = read_json(map_file)
             for entry in source_map["files"]:
                 path = Path(source_map["location"]) / entry["path"]
                 if path.is_file():
