@@ -10,7 +10,7 @@ import pytest
 
 import kda_kernels
 from kernelpilot.errors import KernelPilotError
-from kernelpilot.export.package import export_task
+from kernelpilot.export.package import _speedup_runs, export_task
 from kernelpilot.harness import ledgers
 from kernelpilot.harness.spec import load_task
 
@@ -50,8 +50,17 @@ def test_stamps_come_from_the_ledgers(committed_task, tmp_path):
     for case in served:
         expected *= case["speedup_device"] ** (1 / len(served))
     assert speedup["geomean"] == pytest.approx(expected, abs=1e-4)
-    assert (speedup["device"], speedup["cases"], speedup["run"]) == (perf_map["env"]["gpu"], len(served),
-                                                                      perf_map["run_id"])
+    assert (speedup["device"], speedup["cases"], speedup["runs"]) == (perf_map["env"]["gpu"], len(served),
+                                                                       [perf_map["run_id"]])
+
+
+def test_the_speedup_stamp_names_every_run_its_timings_come_from(committed_task):
+    """A map over narrowed runs takes a case's baseline timing from an earlier run: the stamp names both."""
+    perf_map = json.loads((committed_task / "benchmarks" / "performance-map.json").read_text())
+    served = [c for c in perf_map["ops"]["norm_infer"]["cases"] if c["winner"].startswith("triton_")]
+    served[0]["impls"][served[0]["fastest_target_baseline"]]["run_id"] = "20261101T000000Z-earlier"
+    runs = _speedup_runs(perf_map, served)
+    assert runs == sorted({"20261101T000000Z-earlier", perf_map["run_id"]})
 
 
 def promoted(task: Path) -> list[str]:

@@ -24,7 +24,7 @@ from kernelpilot.export.sglang_patch import version_key
 from kernelpilot.export.sources import check_signatures, portable_sources
 from kernelpilot.fsutil import atomic_write_text, read_json
 from kernelpilot.harness import evidence, ledgers
-from kernelpilot.harness.perfmap import geomean
+from kernelpilot.harness.perfmap import geomean, impl_runs
 from kernelpilot.harness.spec import Task, load_task
 from kernelpilot.loop.git import git, toplevel
 
@@ -150,6 +150,7 @@ def _manifest(task: Task, perf_map: dict, domain: str, family: str, commit: str)
         cases = perf_map["ops"][name]["cases"]
         served = [c for c in cases if c["winner"] in candidates]
         speedup = geomean([c["speedup_device"] for c in served], [c["weight"] for c in served])
+        runs = _speedup_runs(perf_map, served)
         functions[name] = {
             "signature": op.signature,
             "parameters": op.parameter_names,
@@ -158,10 +159,18 @@ def _manifest(task: Task, perf_map: dict, domain: str, family: str, commit: str)
             "optimized": bool(served),
             "speedup": None if speedup is None else {
                 "geomean": round(speedup, 4), "device": perf_map["env"]["gpu"], "cases": len(served),
-                "of": len(cases), "over": "the faster target SGLang baseline of each case", "run": run_id},
+                "of": len(cases), "over": "the faster target SGLang baseline of each case", "runs": runs},
         }
     return {"task": task.name, "arch": task.arch, "domain": domain, "family": family, "commit": commit,
             "date": measured, "run": run_id, "functions": functions}
+
+
+def _speedup_runs(perf_map: dict, served: list[dict]) -> list[str]:
+    """The runs the served cases' speedups come from: a map built over narrowed runs takes a winner's timing or its
+    baseline's from an earlier run than the map's own."""
+    ids = {id(case) for case in served}
+    return sorted({run for case, impl, run in impl_runs(perf_map)
+                   if id(case) in ids and impl in (case["winner"], case["fastest_target_baseline"])})
 
 
 def _call(op) -> str:
