@@ -38,7 +38,7 @@ KDA_SPEEDUP_norm_infer = {
         'cases': 6,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'run': '20261123T165713Z-7dfb36',
+        'runs': ['20261123T165713Z-7dfb36'],
     },
 }
 
@@ -54,7 +54,7 @@ KDA_SPEEDUP_triton_one_pass_rms_norm = {
         'cases': 7,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'run': '20261123T165713Z-7dfb36',
+        'runs': ['20261123T165713Z-7dfb36'],
     },
 }
 

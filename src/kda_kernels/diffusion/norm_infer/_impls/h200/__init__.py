@@ -27,7 +27,7 @@ MANIFEST = {
                 'cases': 6,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'run': '20261123T165713Z-7dfb36',
+                'runs': ['20261123T165713Z-7dfb36'],
             },
         },
         'triton_one_pass_rms_norm': {
@@ -45,7 +45,7 @@ MANIFEST = {
                 'cases': 7,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'run': '20261123T165713Z-7dfb36',
+                'runs': ['20261123T165713Z-7dfb36'],
             },
         },
     },
