@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
 import time
 from pathlib import Path
 
-from kernelpilot.harness.ledgers import RESULT_COLUMNS
+from kernelpilot.harness.ledgers import append_results
 
 
 def start(kit, project: Path, reviewer_argv: list[str], *extra: str, session: str = "s1") -> dict:
@@ -42,10 +41,7 @@ def write_task(project: Path, speedup: str) -> Path:
            "speedup_dobench": 1.1, "target_us": 12, "meets_target": "True", "gpu": "H100", "sm_count": 132,
            "driver": "550.54", "cuda": "12.4", "torch": "2.11", "triton": "3.6", "sm_clock_mhz": 1980,
            "mem_clock_mhz": 2619, "commit": "abc123"}
-    with open(task / "benchmarks" / "results.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=RESULT_COLUMNS, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerow(row)
+    append_results(task, [row])
     return task
 
 

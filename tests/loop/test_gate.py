@@ -6,7 +6,8 @@ import json
 import subprocess
 import sys
 
-from kernelpilot.harness.ledgers import RESULT_COLUMNS as RESULTS_HEADER
+from kernelpilot.harness.environment import PROVENANCE_COLUMNS
+from kernelpilot.harness.ledgers import append_results
 from kernelpilot.loop.claims import claim_problems, extract_claims
 from kernelpilot.loop.gate import hardware_deferrals, run_gate
 
@@ -14,18 +15,16 @@ ENV = ["H200", "132", "570.1", "12.8", "2.11", "3.6", "1980", "3201", "abc1234"]
 
 
 def row(speedup="1.21", gbps="3912", fraction="0.92", compute="", env=ENV):
-    values = dict.fromkeys(RESULTS_HEADER, "1")
-    values.update(run_id="r7", case="c1", impl="tri", impl_kind="candidate", speedup_device=speedup,
-                  speedup_host="", speedup_dobench="", gbps=gbps, copy_fraction=fraction, compute_fraction=compute)
-    values.update(zip(RESULTS_HEADER[RESULTS_HEADER.index("gpu"):], env))
-    return ",".join(values[column] for column in RESULTS_HEADER)
+    """A results.csv row whose only figures are the ones given: every other column stays empty."""
+    return {"run_id": "r7", "case": "c1", "impl": "tri", "impl_kind": "candidate", "speedup_device": speedup,
+            "gbps": gbps, "copy_fraction": fraction, "compute_fraction": compute, **dict(zip(PROVENANCE_COLUMNS, env))}
 
 
 def task(tmp_path, *rows, geomean=None):
     folder = tmp_path / "task"
     (folder / "benchmarks").mkdir(parents=True)
     (folder / "workloads.yaml").write_text("cases:\n  - {id: c1, op: norm}\n")
-    (folder / "benchmarks" / "results.csv").write_text("\n".join([",".join(RESULTS_HEADER), *rows]) + "\n")
+    append_results(folder, list(rows))  # the header alone when there are no rows
     if geomean is not None:
         (folder / "benchmarks" / "performance-map.json").write_text(json.dumps(
             {"summary": {"geomean_speedup_device": geomean}}))
