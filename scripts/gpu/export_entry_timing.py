@@ -7,29 +7,21 @@ calls (host and device together, as a serving loop sees it) and the route the in
 import sys
 from pathlib import Path
 
-import torch
 
 import kda_kernels
-from kernelpilot.harness import sglang
+from kernelpilot.harness import environment, sglang, timing
 from kernelpilot.harness.inputs import make_args
 from kernelpilot.harness.perfmap import geomean
 from kernelpilot.harness.spec import call_arguments, load_task
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
-CALLS = 200
+CALLS = 100
 
 
 def per_call_us(function, positional, keywords) -> float:
-    for _ in range(10):
-        function(*positional, **keywords)
-    torch.cuda.synchronize()
-    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-    start.record()
-    for _ in range(CALLS):
-        function(*positional, **keywords)
-    end.record()
-    torch.cuda.synchronize()
-    return start.elapsed_time(end) * 1000 / CALLS
+    """Median over repetitions of back-to-back calls: the harness's host-cost figure, which a device-bound call
+    turns into its device time, as a serving loop sees it."""
+    return timing.host_cost(lambda: function(*positional, **keywords), calls_per_rep=CALLS).p50
 
 
 def main(version: str) -> None:
@@ -39,7 +31,8 @@ def main(version: str) -> None:
     for op, reference in baseline.functions.items():
         sglang.load_function(version, reference)
         modules[op] = sys.modules[reference.partition(":")[0][:-3].replace("/", ".")]
-    print(f"sglang {version} on {torch.cuda.get_device_name()}: us per call, {CALLS} back-to-back calls")
+    print(environment.header(environment.collect(), f"scripts/gpu/export_entry_timing.py {version}"))
+    print(f"sglang {version}: us per call, median of 7 repetitions of {CALLS} back-to-back calls")
     ratios = []
     for case in task.cases:
         positional, keywords = call_arguments(task.ops[case.op], make_args(case, 1, "cuda"))
