@@ -7,7 +7,6 @@ calls (host and device together, as a serving loop sees it) and the route the in
 import sys
 from pathlib import Path
 
-
 import kda_kernels
 from kernelpilot.harness import environment, sglang, timing
 from kernelpilot.harness.inputs import make_args
