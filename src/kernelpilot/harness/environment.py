@@ -87,8 +87,9 @@ def code_tree_id(path: Path, commit: str | None = None) -> str | None:
                                  timeout=10, check=True).stdout.strip()
             stage = ["git", "read-tree", commit] if commit else ["git", "add", "-A"]
             subprocess.run(stage, cwd=top, env=env, capture_output=True, timeout=120, check=True)
-            subprocess.run(["git", "rm", "-r", "--cached", "-f", "-q", "--ignore-unmatch", "--", *HARNESS_OUTPUTS], cwd=top,
-                           env=env, capture_output=True, timeout=60, check=True)
+            # -f: a commit's outputs may differ from both the files and HEAD, which a plain `rm --cached` refuses
+            subprocess.run(["git", "rm", "-r", "--cached", "-f", "-q", "--ignore-unmatch", "--", *HARNESS_OUTPUTS],
+                           cwd=top, env=env, capture_output=True, timeout=60, check=True)
             tree = subprocess.run(["git", "write-tree"], cwd=top, env=env, capture_output=True, text=True,
                                   timeout=60, check=True).stdout.strip()
         except (OSError, subprocess.SubprocessError):
