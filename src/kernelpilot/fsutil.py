@@ -92,3 +92,5 @@ def read_json(path: str | os.PathLike) -> Any:
         raise KernelPilotError(f"{target}: no such file") from None
     except json.JSONDecodeError as exc:
         raise KernelPilotError(f"{target}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+    except UnicodeDecodeError as exc:
+        raise KernelPilotError(f"{target}: not valid JSON (not UTF-8: {exc.reason} at byte {exc.start})") from None

@@ -231,9 +231,7 @@ def _read_task_yaml(root: Path) -> dict:
 def _twin_definition(root: Path, own: dict) -> tuple[Path, dict]:
     """The twin's sibling folder, and the sibling's task data with the twin's own fields over it."""
     where = root / "task.yaml"
-    sibling = root.parent / own["twin_of"]
-    if not (sibling / "task.yaml").is_file():
-        raise KernelPilotError(f"{where}: twin_of names {own['twin_of']!r}, but {sibling} is not a task folder")
+    sibling = _sibling_folder(where, own["twin_of"])
     shared = _read_task_yaml(sibling)
     if "twin_of" in shared:
         raise KernelPilotError(f"{where}: twin_of names {own['twin_of']!r}, itself a twin of {shared['twin_of']!r}; "
@@ -347,7 +345,11 @@ def definition_folder(task_dir: Path) -> Path:
     twin_of = data["twin_of"]
     if not isinstance(twin_of, str):
         raise KernelPilotError(f"{task_yaml}: twin_of must name a sibling folder, not {twin_of!r}")
-    sibling = task_dir.parent / twin_of
+    return _sibling_folder(task_yaml, twin_of)
+
+
+def _sibling_folder(task_yaml: Path, twin_of: str) -> Path:
+    sibling = task_yaml.parent.parent / twin_of
     if not (sibling / "task.yaml").is_file():
         raise KernelPilotError(f"{task_yaml}: twin_of names {twin_of!r}, but {sibling} is not a task folder")
     return sibling

@@ -125,14 +125,10 @@ def leftover_paths(root: DataRoot) -> list[Path]:
 
 
 def read_json_file(path: Path):
-    """fsutil.read_json, with a bundle's wording: an absent file is `missing` (its bundle is incomplete), and bytes
-    that are not UTF-8 are invalid JSON, a one-line error rather than a crash."""
+    """fsutil.read_json, with a bundle's wording: an absent file is `missing` (its bundle is incomplete)."""
     if not path.is_file():
         raise KernelPilotError(f"{path}: missing")
-    try:
-        return read_json(path)
-    except UnicodeDecodeError as exc:
-        raise KernelPilotError(f"{path}: not valid JSON ({exc})") from None
+    return read_json(path)
 
 
 def completeness_problems(folder: Path) -> list[str]:
