@@ -5,9 +5,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared cheaters module
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the shared helper modules (cheaters, task_folders)
 
-NORM_TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
+from task_folders import NORM_TASK  # noqa: E402 - importable once the folder is on sys.path
 
 
 @pytest.fixture
