@@ -1,5 +1,7 @@
-"""SGLang's own entry points on W, before and after kda_kernels.install(): per case, the time per call of back-to-back
-calls (host and device together, as a serving loop sees it) and the route the installed call took.
+"""SGLang's own entry points on W, before and after kda_kernels.install(): per case, the host cost per call of
+back-to-back calls (the harness's figure: 100 calls queue without waiting on the GPU, so this is what the entry
+point costs the CPU, routing included, not its device time, which the task's performance map has) and the route the
+installed call took.
 
     KERNELPILOT_WHEELS=DIR python scripts/gpu/export_entry_timing.py 0.5.23
 """
@@ -18,8 +20,7 @@ CALLS = 100
 
 
 def per_call_us(function, positional, keywords) -> float:
-    """Median over repetitions of back-to-back calls: the harness's host-cost figure, which a device-bound call
-    turns into its device time, as a serving loop sees it."""
+    """Median over repetitions of back-to-back calls: the harness's host-cost figure."""
     return timing.host_cost(lambda: function(*positional, **keywords), calls_per_rep=CALLS).p50
 
 
