@@ -1,6 +1,6 @@
 """Where a norm_infer call's host time goes on this machine: a Python call, an allocation, a bare Triton JIT launch,
-the compiled kernel's C launcher called several ways, the cached launcher and our wrappers, each timed
-back to back (median µs per call over 7 reps)."""
+the compiled kernel's C launcher called several ways, the cached launcher and our wrappers (as Python and as
+replayed by kernelpilot.replay), each timed back to back (median µs per call over 7 reps)."""
 
 import importlib.util
 import sys
@@ -10,6 +10,7 @@ import torch
 
 from kernelpilot.harness import environment, timing
 from kernelpilot.launch import CachedLauncher, launcher_head
+from kernelpilot.replay import planned
 
 TASK = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_norm_infer__multi_shape"
 
@@ -77,6 +78,10 @@ def main() -> int:
         **launcher_figures(_norm_rows._norm_rows_kernel, args, (83,), 8),
         "RowNorm wrapper (triton_rows)": per_call_us(lambda: row_norm(x, w, None, 1e-6, True, None)),
     }
+    replayed = planned(row_norm)
+    figures["RowNorm wrapper replayed"] = per_call_us(lambda: replayed(x, w, None, 1e-6, True, None))
+    pair = load("triton_rows_pair")
+    figures["triton_rows_pair entry (replayed)"] = per_call_us(lambda: pair.triton_one_pass_rms_norm(x, w))
     try:
         cuda_rows = load("cuda_rows")
         figures["cuda_rows (C++ extension)"] = per_call_us(lambda: cuda_rows.triton_one_pass_rms_norm(x, w))

@@ -21,6 +21,7 @@ TASKS=${TASKS:-kernels/h200_diffusion_norm_infer__multi_shape}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
 stage() { echo "=== $1 ($(date +%T))"; }
 stage "build extensions"  # torch caches the build; the workers then only load it
+timeout 400 python3 -c "from kernelpilot.replay.native import extension; print('replay extension:', 'built' if extension() else 'NOT BUILT')"
 for ext in $(for t in $TASKS; do ls "$t"/candidates/_*_ext.py 2>/dev/null; done); do
   (cd "$(dirname "$ext")" && timeout 400 python3 -c "import $(basename "$ext" .py)" 2>&1 | tail -3; echo "$ext rc=$?")
 done

@@ -71,6 +71,9 @@ def _device_multiprocessors(index: int | None) -> int:
 
 Launch = Callable[[int, int, int, int, Sequence[Any]], None]
 
+# While kernelpilot.replay records a call: (Triton's CompiledKernel, grid, every argument) of each launch.
+RECORDER: list[tuple[Any, Sequence[int], tuple]] | None = None
+
 
 class CachedLauncher:
     """`pdl`: None for a kernel without grid dependency control; True or False for one whose last parameter is a
@@ -82,7 +85,7 @@ class CachedLauncher:
     def __init__(self, kernel: Any, pdl: bool | None = None):
         self.kernel = kernel
         self.pdl = pdl if pdl is None else pdl and not interpreting()
-        self.compiled: dict[Hashable, Launch] = {}
+        self.compiled: dict[Hashable, tuple[Launch, Any]] = {}  # key -> (launch, Triton's CompiledKernel)
         self._stream: Callable[[], int] | None = None
         constexprs = list(getattr(kernel, "constexprs", []))  # positions; the interpreter's wrapper has none
         self._constexpr_values = itemgetter(*constexprs) if constexprs else (lambda args: ())
@@ -93,14 +96,19 @@ class CachedLauncher:
         if self.pdl is not None:
             args = (*args, self.pdl)
         key = (key, self._constexpr_values(args), *options.values())
-        launch = self.compiled.get(key)
-        if launch is None:
+        cached = self.compiled.get(key)
+        if cached is None:
             compiled = self.jit_launch(grid, args, options)
+            launch = None
             if not interpreting():
-                launch = self.compiled[key] = direct_launch(compiled)
-            return launch
-        stream = self._stream or self._bind_stream()
-        launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream(), args)
+                launch = direct_launch(compiled)
+                self.compiled[key] = (launch, compiled)
+        else:
+            launch, compiled = cached
+            stream = self._stream or self._bind_stream()
+            launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream(), args)
+        if RECORDER is not None:
+            RECORDER.append((compiled, grid, args))
         return launch
 
     def launch_all(self, key: Hashable, launches: Sequence[tuple[Sequence[int], Sequence[Any]]],
@@ -117,8 +125,12 @@ class CachedLauncher:
             return
         stream = (self._stream or self._bind_stream())()
         tail = () if self.pdl is None else (self.pdl,)
+        recorder = RECORDER
         for grid, args in rest:
-            launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream, (*args, *tail))
+            args = (*args, *tail)
+            launch(grid[0], grid[1] if len(grid) > 1 else 1, grid[2] if len(grid) > 2 else 1, stream, args)
+            if recorder is not None:
+                recorder.append((recorder[-1][0], grid, args))
 
     def jit_launch(self, grid: Sequence[int], args: Sequence[Any], options: dict) -> Any:
         """The JIT's own launch, compiling on first use; `args` include the PDL parameter when the kernel has one."""

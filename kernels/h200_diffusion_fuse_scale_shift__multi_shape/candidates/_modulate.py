@@ -125,7 +125,8 @@ class Select01:
         self.warps = warps
         self.launch = CachedLauncher(_select01_kernel, pdl=True)
 
-    def __call__(self, x, residual, residual_gate, weight, bias, sets, index, eps):
+    def __call__(self, x, residual, residual_gate, weight, bias, index, eps, *sets):
+        """sets: scale0, shift0, gate0, scale1, shift1, gate1 (flat, so that kernelpilot.replay can key the call)."""
         x = x.contiguous()
         batch, tokens, channels = x.shape
         sets = [s.contiguous() for s in sets]

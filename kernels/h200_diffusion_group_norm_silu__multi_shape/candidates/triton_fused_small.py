@@ -1,6 +1,7 @@
 """triton_split, but a group that fits in one program's registers (up to 16K elements) is normalized in a single
 kernel that reads x once: for the small VAE tiles one launch and one read beat two launches and a re-read."""
 
+from kernelpilot.replay import planned
 from _group_norm import GroupNormSilu
 
 PARENT = "triton_split"
@@ -11,7 +12,7 @@ EVIDENCE = [
 ]
 SOURCE = "written for this task"
 
-_group_norm = GroupNormSilu(fused_max=16384)
+_group_norm = planned(GroupNormSilu(fused_max=16384))
 
 
 def triton_group_norm_silu(x, weight, bias, num_groups, eps=1e-5):

@@ -8,6 +8,7 @@ L2 between the passes, x crosses HBM once. The apply pass takes one block of one
 weight and bias are scalars and no element pays an integer division to find its channel.
 """
 
+from kernelpilot.replay import planned
 from _group_norm import GroupNormSilu, WavePlan
 
 PARENT = "triton_fused_small"
@@ -25,7 +26,7 @@ EVIDENCE = [
 ]
 SOURCE = "written for this task"
 
-_group_norm = GroupNormSilu(fused_max=16384, waves=WavePlan())
+_group_norm = planned(GroupNormSilu(fused_max=16384, waves=WavePlan()))
 
 
 def triton_group_norm_silu(x, weight, bias, num_groups, eps=1e-5):

@@ -7,6 +7,7 @@ launches three kernels (partials, finalize, apply). Here partial sums of chunks 
 so the finalize launch disappears; launches go through a cached launcher.
 """
 
+from kernelpilot.replay import planned
 from _group_norm import GroupNormSilu
 
 PARENT = "sglang_0_5_23"
@@ -18,7 +19,7 @@ EVIDENCE = [
 ]
 SOURCE = "written for this task"
 
-_group_norm = GroupNormSilu(fused_max=0)
+_group_norm = planned(GroupNormSilu(fused_max=0))
 
 
 def triton_group_norm_silu(x, weight, bias, num_groups, eps=1e-5):

@@ -6,6 +6,7 @@ program idle, so this version packs a [ROWS, BLOCK_N] tile per program, with ROW
 sweep on an H200 (scripts/gpu/sweep_norm_tiles.py, benchmarks/tile-sweep-h200.txt).
 """
 
+from kernelpilot.replay import planned
 from _norm_rows import RowNorm, narrow_packed_tiles
 
 PARENT = "sglang_0_5_23"
@@ -19,7 +20,7 @@ EVIDENCE = [
 SOURCE = "written for this task"
 
 
-_norm = RowNorm(narrow_packed_tiles)
+_norm = planned(RowNorm(narrow_packed_tiles))
 
 
 def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):

@@ -16,6 +16,7 @@ import triton.language as tl
 
 from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
 from kernelpilot.pdl import pdl_prologue
+from kernelpilot.replay import planned
 
 
 @triton.jit
@@ -140,7 +141,7 @@ class ModulatedNorm:
 
 def entry_points(tile_config):
     """The task's two ops over one ModulatedNorm with this tile policy, for a candidate to export."""
-    norm = ModulatedNorm(tile_config)
+    norm = planned(ModulatedNorm(tile_config))
 
     def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
         return norm(x, None, None, weight, bias, scale, shift, norm_type, eps)

@@ -15,6 +15,7 @@ import triton.language as tl
 
 from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, next_pow2
 from kernelpilot.pdl import pdl_prologue
+from kernelpilot.replay import planned
 
 
 @triton.jit
@@ -92,8 +93,9 @@ class TanhNorm:
         self.tile_config = tile_config
         self.launch = CachedLauncher(_tanh_norm_kernel, pdl=True)
 
-    def __call__(self, x, weight, bias, scale, shift, norm_type, eps, second=None):
-        """second: None, or (weight2, bias2, scale2) for the y2 = norm(y) * (1 + scale2) variant."""
+    def __call__(self, x, weight, bias, scale, shift, norm_type, eps, *second):
+        """second: nothing, or weight2, bias2, scale2 for the y2 = norm(y) * (1 + scale2) variant (flat, so that
+        kernelpilot.replay can key the call)."""
         if norm_type not in ("layer", "rms"):
             raise ValueError(f'norm_type must be "layer" or "rms", not {norm_type!r}')
         batch, seq_len, width = x.shape
@@ -124,14 +126,14 @@ class TanhNorm:
 
 def entry_points(tile_config):
     """The task's three ops over one TanhNorm with this tile policy, for a candidate to export."""
-    norm = TanhNorm(tile_config)
+    norm = planned(TanhNorm(tile_config))
 
     def fused_norm_tanh_mul_add(x, weight, bias, scale, shift, norm_type, eps=1e-5):
         return norm(x, weight, bias, scale, shift, norm_type, eps)
 
     def fused_norm_tanh_mul_add_norm_scale(x, weight, bias, scale, shift, weight2, bias2, scale2, norm_type,
                                            eps=1e-5):
-        return norm(x, weight, bias, scale, shift, norm_type, eps, second=(weight2, bias2, scale2))
+        return norm(x, weight, bias, scale, shift, norm_type, eps, weight2, bias2, scale2)
 
     def rmsnorm_tanh_residual(x, gate, residual, weight, eps):
         return norm(x, weight, None, gate, residual, "rms", eps)

@@ -6,6 +6,7 @@ grid; this packs a [ROWS, 128] tile per program so every thread issues 16-byte l
 row's cos/sin slice once (rows of one token share it, so it stays in L1).
 """
 
+from kernelpilot.replay import planned
 from _qknorm_rope import QKNormRope
 
 PARENT = "sglang_0_5_12"
@@ -26,7 +27,7 @@ def tile_config(n_rows, head_dim):
     return (16, 4) if n_rows >= 65536 else (8, 4) if n_rows >= 8192 else (4, 4)
 
 
-_qknorm_rope = QKNormRope(tile_config)
+_qknorm_rope = planned(QKNormRope(tile_config))
 
 
 def fused_inplace_qknorm_rope(q, k, q_weight, k_weight, cos_sin_cache, positions, *, is_neox, eps=1e-6, head_dim=0,

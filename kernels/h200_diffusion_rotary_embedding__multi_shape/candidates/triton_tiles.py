@@ -9,6 +9,7 @@ to fill the GPU with 16-byte loads of x, cos and sin; both rounding contracts ar
 
 from kernelpilot.launch import ceil_div, next_pow2
 
+from kernelpilot.replay import planned
 from _rope import Ltx2Split, RotaryPairs
 
 PARENT = "sglang_0_5_23"
@@ -32,8 +33,8 @@ def heads_per_program(token_rows, heads, sms):
     return block, max(1, min(8, block // 2))
 
 
-_pairs = RotaryPairs(tile_rows)
-_ltx2 = Ltx2Split(heads_per_program)
+_pairs = planned(RotaryPairs(tile_rows))
+_ltx2 = planned(Ltx2Split(heads_per_program))
 
 
 def apply_rotary_embedding(x, cos, sin, interleaved=False):

@@ -16,7 +16,7 @@ from pathlib import Path
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.harness.spec import Task
 
-RUNTIME_MODULES = frozenset({"kernelpilot.launch", "kernelpilot.pdl"})
+RUNTIME_MODULES = frozenset({"kernelpilot.launch", "kernelpilot.pdl", "kernelpilot.replay"})
 
 
 def portable_sources(task: Task, promoted: list[str]) -> dict[str, str]:

@@ -23,6 +23,7 @@ def compile_instead_of_launching(sm: str) -> None:
     from triton.compiler import ASTSource, compile, make_backend
     from triton.runtime.jit import JITFunction, create_function_from_signature
 
+    import kernelpilot.launch as launch_module
     from kernelpilot.launch import CachedLauncher
 
     target = GPUTarget("cuda", int(sm.removeprefix("sm_")), 32)
@@ -35,24 +36,32 @@ def compile_instead_of_launching(sm: str) -> None:
             binder = binders[self] = create_function_from_signature(self.signature, self.params, backend)
         bound_args, specialization, options = binder(*args, **kwargs)
         options, signature, constexprs, attrs = self._pack_args(backend, kwargs, bound_args, specialization, options)
-        compile(ASTSource(self, signature, constexprs, attrs), target=target, options=options.__dict__)
+        compiled = compile(ASTSource(self, signature, constexprs, attrs), target=target, options=options.__dict__)
         COMPILED.append(self.fn.__name__)
+        return compiled
 
     def compile_every_call(self, key, grid, args, **options):
-        self.jit_launch(grid, args if self.pdl is None else (*args, self.pdl), options)
+        args = args if self.pdl is None else (*args, self.pdl)
+        compiled = self.jit_launch(grid, args, options)
+        if launch_module.RECORDER is not None:  # the replay verdict below reads what was launched
+            launch_module.RECORDER.append((compiled, grid, args))
 
     JITFunction.run = compile_for_target
     CachedLauncher.__call__ = compile_every_call
 
 
 def compile_case(task, case, fn) -> dict:
-    """Call the candidate on the case's inputs (CPU tensors); its launches compile instead of running."""
+    """Call the candidate on the case's inputs (CPU tensors); its launches compile instead of running. The call is
+    recorded as kernelpilot.replay records it on a GPU, and `replay` says whether a plan could be made of it."""
     from kernelpilot.harness.benchcase import bound_call
     from kernelpilot.harness.inputs import make_args
+    from kernelpilot.replay.recipe import record_call, replay_verdict
 
     COMPILED.clear()
-    bound_call(task.ops[case.op], fn, make_args(case, seed=0, device="cpu"))()
-    return {"passed": True, "kernels": sorted(set(COMPILED)), "error": None}
+    values = make_args(case, seed=0, device="cpu")
+    result, launches, watch = record_call(bound_call(task.ops[case.op], fn, values), ())
+    return {"passed": True, "kernels": sorted(set(COMPILED)), "error": None,
+            "replay": replay_verdict(list(values.values()), launches, result, watch)}
 
 
 def describe_failure(exc: BaseException) -> str:
