@@ -29,7 +29,7 @@ FAMILY = Family(__name__, arches=('h200',), functions=FUNCTIONS)
 KDA_OPTIMIZED_norm_infer = True
 KDA_ARCHES_norm_infer = ('h200',)
 KDA_TASK_norm_infer = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_norm_infer = {'h200': 'cd97748c368ba29cec10250f6fcc665b61a1b389'}
+KDA_COMMIT_norm_infer = {'h200': '6092f2ef88b991a9cf3d5180287e6c1d34de9760'}
 KDA_DATE_norm_infer = {'h200': '2026-11-23T16:57:13Z'}
 KDA_SPEEDUP_norm_infer = {
     'h200': {
@@ -45,7 +45,7 @@ KDA_SPEEDUP_norm_infer = {
 KDA_OPTIMIZED_triton_one_pass_rms_norm = True
 KDA_ARCHES_triton_one_pass_rms_norm = ('h200',)
 KDA_TASK_triton_one_pass_rms_norm = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_triton_one_pass_rms_norm = {'h200': 'cd97748c368ba29cec10250f6fcc665b61a1b389'}
+KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '6092f2ef88b991a9cf3d5180287e6c1d34de9760'}
 KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-11-23T16:57:13Z'}
 KDA_SPEEDUP_triton_one_pass_rms_norm = {
     'h200': {

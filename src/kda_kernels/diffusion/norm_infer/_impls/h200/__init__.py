@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit cd97748c368ba29cec10250f6fcc665b61a1b389. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit 6092f2ef88b991a9cf3d5180287e6c1d34de9760. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,7 +8,7 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': 'cd97748c368ba29cec10250f6fcc665b61a1b389',
+    'commit': '6092f2ef88b991a9cf3d5180287e6c1d34de9760',
     'date': '2026-11-23T16:57:13Z',
     'run': '20261123T165713Z-7dfb36',
     'functions': {

@@ -1,6 +1,7 @@
 """triton_rows_pdl with two wide rows per program: the first sweep (before strides were specialized) had 2 rows
 ahead on 3072- and 5120-wide rows; this keeps that policy as its own candidate so the map decides per bucket."""
 
+from kernelpilot.replay import planned
 from ._norm_rows import RowNorm, wide_pair_tiles
 
 PARENT = "triton_rows_pdl"
@@ -12,7 +13,7 @@ EVIDENCE = ["H200 run 20261123T144933Z-b5ce15 (benchmarks/results.csv): the map 
 SOURCE = "written for this task"
 
 
-_norm = RowNorm(wide_pair_tiles, pdl=True)
+_norm = planned(RowNorm(wide_pair_tiles, pdl=True))
 
 
 def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):
