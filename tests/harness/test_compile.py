@@ -63,6 +63,16 @@ def test_the_cli_exits_non_zero_on_a_compile_failure_and_reports_json(norm_task_
     assert json.loads(failing.stdout)["sm"] == "sm_90"
     passing = kp("task", "compile", str(norm_task_copy), "--json", "--impl", "triton_rows")
     assert passing.returncode == 0, passing.stdout
+    cases = json.loads(passing.stdout)["results"]["triton_rows"]["cases"]
+    assert all(c["replay"].startswith("replayable") for c in cases.values())
+
+
+def test_the_table_counts_the_calls_a_replay_can_serve(norm_task_copy):
+    table = kp("task", "compile", str(norm_task_copy), "--impl", "triton_rows", "--impl", "cuda_rows")
+    row = next(line for line in table.stdout.splitlines() if line.startswith("│ triton_rows "))
+    compiled = row.split("│")[3].strip()
+    assert table.returncode == 0 and compiled.count("/") == 1
+    assert row.split("│")[5].strip() == compiled, row
 
 
 def test_an_unknown_candidate_is_a_one_line_error(norm_task_copy):

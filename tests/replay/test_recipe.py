@@ -23,7 +23,9 @@ def test_every_diffusion_candidate_call_is_replayable(repo_root, family):
                 for case, r in result.cases.items()}
     assert verdicts
     refused = {k: v for k, v in verdicts.items() if not (v or "").startswith("replayable")}
-    assert not refused, refused
+    # The one refusal: GroupNorm copies a non-contiguous x first, which a replay would skip.
+    expected = "not replayable: runs torch ops a replay would skip: clone"
+    assert all(v == expected and "strided" in case for (_, case), v in refused.items()), refused
 
 
 WRAPPERS = r'''

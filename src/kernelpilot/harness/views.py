@@ -59,16 +59,19 @@ def compile_table(console, task: Task, outcome) -> None:
     from kernelpilot.harness.runner import compile_failure
 
     table = Table(title=f"{task.name}: Triton kernels compiled for {outcome.sm} on this machine (small cases)")
-    for column in ("implementation", "status", "cases compiled", "kernels", "first failure"):
+    for column in ("implementation", "status", "cases compiled", "kernels", "replayable", "first failure or refusal"):
         table.add_column(column)
     for name, result in outcome.results.items():
         failure = compile_failure(result)
         kernels = sorted({k for c in result.cases.values() for k in c.get("kernels", [])})
+        verdicts = [c.get("replay") or "" for c in result.cases.values()]
+        refusals = [v for v in verdicts if not v.startswith("replayable")]
+        replayable = f"{len(verdicts) - len(refusals)}/{len(verdicts)}"
         table.add_row(name, "[red]fails[/]" if failure else "[green]compiles[/]",
                       f"{sum(c['passed'] for c in result.cases.values())}/{len(result.cases)}", ", ".join(kernels),
-                      (failure or "")[:120])
+                      replayable, (failure or next(iter(refusals), "").removeprefix("not replayable: "))[:120])
     for name, why in outcome.skipped.items():
-        table.add_row(name, "[yellow]skipped[/]", "", "", why)
+        table.add_row(name, "[yellow]skipped[/]", "", "", "", why)
     console.print(table)
 
 
