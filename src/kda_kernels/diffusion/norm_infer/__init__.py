@@ -29,32 +29,32 @@ FAMILY = Family(__name__, arches=('h200',), functions=FUNCTIONS)
 KDA_OPTIMIZED_norm_infer = True
 KDA_ARCHES_norm_infer = ('h200',)
 KDA_TASK_norm_infer = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_norm_infer = {'h200': '6092f2ef88b991a9cf3d5180287e6c1d34de9760'}
-KDA_DATE_norm_infer = {'h200': '2026-11-23T16:57:13Z'}
+KDA_COMMIT_norm_infer = {'h200': '45c355b124c6121edc1164c9019eb618781d03c2'}
+KDA_DATE_norm_infer = {'h200': '2026-12-03T08:39:17Z'}
 KDA_SPEEDUP_norm_infer = {
     'h200': {
-        'geomean': 1.5082,
+        'geomean': 1.5207,
         'device': 'NVIDIA H200',
         'cases': 6,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'runs': ['20261123T165713Z-7dfb36'],
+        'runs': ['20261203T083917Z-d56613'],
     },
 }
 
 KDA_OPTIMIZED_triton_one_pass_rms_norm = True
 KDA_ARCHES_triton_one_pass_rms_norm = ('h200',)
 KDA_TASK_triton_one_pass_rms_norm = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '6092f2ef88b991a9cf3d5180287e6c1d34de9760'}
-KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-11-23T16:57:13Z'}
+KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '45c355b124c6121edc1164c9019eb618781d03c2'}
+KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-12-03T08:39:17Z'}
 KDA_SPEEDUP_triton_one_pass_rms_norm = {
     'h200': {
-        'geomean': 1.3279,
+        'geomean': 1.3356,
         'device': 'NVIDIA H200',
         'cases': 7,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'runs': ['20261123T165713Z-7dfb36'],
+        'runs': ['20261203T083917Z-d56613'],
     },
 }
 

@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit 6092f2ef88b991a9cf3d5180287e6c1d34de9760. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit 45c355b124c6121edc1164c9019eb618781d03c2. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,9 +8,9 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': '6092f2ef88b991a9cf3d5180287e6c1d34de9760',
-    'date': '2026-11-23T16:57:13Z',
-    'run': '20261123T165713Z-7dfb36',
+    'commit': '45c355b124c6121edc1164c9019eb618781d03c2',
+    'date': '2026-12-03T08:39:17Z',
+    'run': '20261203T083917Z-d56613',
     'functions': {
         'norm_infer': {
             'signature': 'norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None)',
@@ -22,12 +22,12 @@ MANIFEST = {
             },
             'optimized': True,
             'speedup': {
-                'geomean': 1.5082,
+                'geomean': 1.5207,
                 'device': 'NVIDIA H200',
                 'cases': 6,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'runs': ['20261123T165713Z-7dfb36'],
+                'runs': ['20261203T083917Z-d56613'],
             },
         },
         'triton_one_pass_rms_norm': {
@@ -40,12 +40,12 @@ MANIFEST = {
             },
             'optimized': True,
             'speedup': {
-                'geomean': 1.3279,
+                'geomean': 1.3356,
                 'device': 'NVIDIA H200',
                 'cases': 7,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
-                'runs': ['20261123T165713Z-7dfb36'],
+                'runs': ['20261203T083917Z-d56613'],
             },
         },
     },
