@@ -20,6 +20,20 @@ def norm_task_copy(tmp_path) -> Path:
     return root
 
 
+@pytest.fixture
+def checked_task(norm_task_copy):
+    """The norm_infer copy with torch_eager and triton_rows checked on its small cases (under the interpreter,
+    recorded as a GPU check would be), so that timings of them can reach the performance map."""
+    from kernelpilot.harness import ledgers, runner
+    from kernelpilot.harness.spec import load_task
+
+    task = load_task(norm_task_copy)
+    for attempt in runner.check(task, ["torch_eager", "triton_rows"], interpret=True).attempts:
+        ledgers.append_attempt(task.root, {**attempt, "attempt_id": attempt["attempt_id"] + "-gpu",
+                                           "correctness": {**attempt["correctness"], "interpret": False}})
+    return task
+
+
 def set_correctness(root: Path, **fields) -> None:
     data = yaml.safe_load((root / "task.yaml").read_text())
     data["correctness"].update(fields)

@@ -1,32 +1,13 @@
 """A narrowed run (`task run --case ...`) adds to the performance map instead of erasing what earlier runs timed."""
 
-import pytest
+from task_folders import timed_rows
 
 from kernelpilot.harness import ledgers, perfmap, report, runner
-from kernelpilot.harness.spec import load_task
-
-
-@pytest.fixture
-def task(norm_task_copy):
-    task = load_task(norm_task_copy)
-    outcome = runner.check(task, ["torch_eager", "triton_rows"], interpret=True)
-    for attempt in outcome.attempts:  # as if the same verdicts had come from a GPU check
-        ledgers.append_attempt(task.root, {**attempt, "attempt_id": attempt["attempt_id"] + "-gpu",
-                                           "correctness": {**attempt["correctness"], "interpret": False}})
-    return task
 
 
 def rows(task, run_id, case_ids, candidate_us, gpu="NVIDIA H200"):
-    made = []
-    for case in task.cases_for(interpret_only=True):
-        if case.id in case_ids:
-            for impl, device_us in (("torch_eager", 10.0), ("triton_rows", candidate_us)):
-                made.append({"run_id": run_id, "timestamp": ledgers.now_iso(), "task": task.name, "op": case.op,
-                             "case": case.id, "impl": impl,
-                             "impl_kind": "baseline" if impl == "torch_eager" else "candidate", "correct": True,
-                             "device_us_p50": device_us, "host_us_p50": device_us, "gpu": gpu, "sm_count": 132,
-                             "commit": f"commit-of-{run_id}"})
-    return made
+    return timed_rows(task, run_id, case_ids, {"torch_eager": (10.0, 10.0), "triton_rows": (candidate_us,) * 2},
+                      gpu=gpu)
 
 
 def measured(perf_map):
@@ -34,47 +15,49 @@ def measured(perf_map):
             for op in perf_map["ops"].values() for c in op["cases"] if c["impls"]}
 
 
-def test_cases_left_out_keep_their_latest_timing_from_the_same_gpu_model(task):
-    small = [c.id for c in task.cases_for(interpret_only=True)]
-    ledgers.append_results(task.root, rows(task, "run-1", small, 5.0))
-    ledgers.append_results(task.root, rows(task, "run-h100", small[1:2], 1.0, gpu="NVIDIA H100"))
-    ledgers.append_results(task.root, rows(task, "run-2", small[:1], 4.0))
+def test_cases_left_out_keep_their_latest_timing_from_the_same_gpu_model(checked_task):
+    small = [c.id for c in checked_task.cases_for(interpret_only=True)]
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-1", small, 5.0))
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-h100", small[1:2], 1.0, gpu="NVIDIA H100"))
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-2", small[:1], 4.0))
 
-    merged = perfmap.build(task)
+    merged = perfmap.build(checked_task)
     assert merged["run_id"] == "run-2"
     assert measured(merged) == {small[0]: ("run-2", 4.0), **{case: ("run-1", 5.0) for case in small[1:]}}
     assert merged["summary"]["cases"] == len(small)
-    assert measured(perfmap.build(task, "run-2")) == {small[0]: ("run-2", 4.0)}  # one run, when named
+    assert measured(perfmap.build(checked_task, "run-2")) == {small[0]: ("run-2", 4.0)}  # one run, when named
 
-    used = perfmap.map_rows(ledgers.read_results(task.root), merged)
+    used = perfmap.map_rows(ledgers.read_results(checked_task.root), merged)
     assert {r["run_id"] for r in used} == {"run-1", "run-2"}
-    block = report.section(task, merged, used)
+    block = report.section(checked_task, merged, used)
     assert f"`run-1` (commit commit-of-run-1): {len(small) - 1} case(s)" in block
 
 
-def test_a_narrowed_check_leaves_the_other_cases_verdicts_standing(task):
-    small = [c.id for c in task.cases_for(interpret_only=True)]
-    narrowed = runner.check(task, ["triton_rows"], interpret=True, case_ids=small[:1]).attempts[0]
-    ledgers.append_attempt(task.root, {**narrowed, "attempt_id": narrowed["attempt_id"] + "-gpu",
+def test_a_narrowed_check_leaves_the_other_cases_verdicts_standing(checked_task):
+    small = [c.id for c in checked_task.cases_for(interpret_only=True)]
+    narrowed = runner.check(checked_task, ["triton_rows"], interpret=True, case_ids=small[:1]).attempts[0]
+    ledgers.append_attempt(checked_task.root, {**narrowed, "attempt_id": narrowed["attempt_id"] + "-gpu",
                                        "correctness": {**narrowed["correctness"], "interpret": False}})
-    ledgers.append_results(task.root, rows(task, "run-1", small, 5.0))
-    perf_map = perfmap.build(task)
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-1", small, 5.0))
+    perf_map = perfmap.build(checked_task)
     assert all(c["impls"]["triton_rows"]["correct"] for op in perf_map["ops"].values() for c in op["cases"]
                if c["impls"])
 
 
-def test_implementations_a_run_left_out_keep_their_latest_timing(task):
+def test_implementations_a_run_left_out_keep_their_latest_timing(checked_task):
     """`task run --impl NEW` times one candidate: the baselines it is judged against come from the run before."""
-    small = [c.id for c in task.cases_for(interpret_only=True)]
-    ledgers.append_results(task.root, [{**r, "target_us": 6.0} for r in rows(task, "run-1", small, 5.0)])
-    ledgers.append_results(task.root, [r for r in rows(task, "run-2", small, 4.0) if r["impl"] == "triton_rows"])
+    small = [c.id for c in checked_task.cases_for(interpret_only=True)]
+    first = [{**r, "target_us": 6.0} for r in rows(checked_task, "run-1", small, 5.0)]
+    ledgers.append_results(checked_task.root, first)
+    second = [r for r in rows(checked_task, "run-2", small, 4.0) if r["impl"] == "triton_rows"]
+    ledgers.append_results(checked_task.root, second)
 
-    merged = perfmap.build(task)
+    merged = perfmap.build(checked_task)
     case = next(c for op in merged["ops"].values() for c in op["cases"] if c["case"] == small[0])
     assert case["impls"]["triton_rows"] == {**case["impls"]["triton_rows"], "device_us": 4.0, "run_id": "run-2"}
     assert case["impls"]["torch_eager"]["run_id"] == "run-1"
     assert (case["run_id"], case["target_us"]) == ("run-1", 6.0)  # from the run that timed the baselines
 
-    used = perfmap.map_rows(ledgers.read_results(task.root), merged)
+    used = perfmap.map_rows(ledgers.read_results(checked_task.root), merged)
     assert {(r["impl"], r["run_id"]) for r in used} == {("torch_eager", "run-1"), ("triton_rows", "run-2")}
-    assert f"`run-1` (commit commit-of-run-1): {len(small)} case(s)" in report.section(task, merged, used)
+    assert f"`run-1` (commit commit-of-run-1): {len(small)} case(s)" in report.section(checked_task, merged, used)

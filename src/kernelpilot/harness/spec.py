@@ -150,7 +150,7 @@ class Task:
     @property
     def targets(self) -> dict:
         defaults = {"speedup_over_target_baseline": 1.5, "copy_ceiling_fraction": 0.9,
-                    "empty_kernel_factor": 1.5, "host_cost_fraction": 1 / 3}
+                    "empty_kernel_factor": 1.5, "host_cost_fraction": 1 / 3, "prefer_lower_host_cost_within": 0.0}
         return {**defaults, **self.data.get("targets", {})}
 
     def correctness_mode(self, op: str) -> str:
