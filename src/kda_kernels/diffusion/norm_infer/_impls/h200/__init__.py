@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit 45c355b124c6121edc1164c9019eb618781d03c2. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit 1c3ed9c658dbe848eca14df8713be9a0de584115. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,7 +8,7 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': '45c355b124c6121edc1164c9019eb618781d03c2',
+    'commit': '1c3ed9c658dbe848eca14df8713be9a0de584115',
     'date': '2026-12-03T08:39:17Z',
     'run': '20261203T083917Z-d56613',
     'functions': {
@@ -22,9 +22,9 @@ MANIFEST = {
             },
             'optimized': True,
             'speedup': {
-                'geomean': 1.5207,
+                'geomean': 1.4403,
                 'device': 'NVIDIA H200',
-                'cases': 6,
+                'cases': 7,
                 'of': 7,
                 'over': 'the faster target SGLang baseline of each case',
                 'runs': ['20261203T083917Z-d56613'],

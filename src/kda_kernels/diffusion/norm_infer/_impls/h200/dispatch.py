@@ -18,7 +18,7 @@ TABLE = {
         'bfloat16:5120:r17:0': 'triton_rows_pair',
         'float16:128:r5:0': 'triton_rows_pair',
         'float32:200:r6:0': 'triton_rows_pair',
-        'float32:5120:r14:0': 'torch_compile',
+        'float32:5120:r14:0': 'triton_rows_pdl',
     },
     'triton_one_pass_rms_norm': {
         'bfloat16:128:r11:': 'triton_rows_pdl',
