@@ -180,18 +180,13 @@ def _bucket_winner(task: Task, cases: list[dict]) -> tuple[str, str | None]:
             or c["impls"][name]["device_us"] <= c["impls"][c["fastest_target_baseline"]]["device_us"]
             for c in cases)
         if never_slower:
-            eligible.append((_geomean_of(cases, name, "device_us"), name))
+            eligible.append((geomean([e["device_us"] for e in entries], [c["weight"] for c in cases]), name))
     if eligible:
         fastest = min(eligible)[1]
         lighter = _lighter_on_host(task, cases, eligible, fastest)
         return (lighter, fastest) if lighter != fastest else (fastest, None)
     fastest = [c["fastest_target_baseline"] for c in cases if c["fastest_target_baseline"]]
     return (fastest[0] if fastest else task.fallback), None
-
-
-def _geomean_of(cases: list[dict], name: str, figure: str) -> float | None:
-    values = [c["impls"][name][figure] for c in cases]
-    return geomean(values, [c["weight"] for c in cases]) if all(values) else None
 
 
 def _lighter_on_host(task: Task, cases: list[dict], eligible: list[tuple[float, str]], fastest: str) -> str:
