@@ -10,8 +10,8 @@ from typing import Any, Callable
 import torch
 
 from kernelpilot.harness import impls, timing
-from kernelpilot.harness.benchcase import bound_call
-from kernelpilot.harness.inputs import make_args, upcast
+from kernelpilot.harness.benchcase import bound_call, tensor_bytes
+from kernelpilot.harness.inputs import clone_args, make_args, upcast
 from kernelpilot.harness.spec import Case, Task
 
 
@@ -26,14 +26,18 @@ def time_settings(task: Task, case: Case, settings: list[tuple[str, Callable]]) 
     that raises is a row with an infinite time and the error as the label's suffix."""
     op = task.ops[case.op]
     reference = getattr(impls.reference_module(task), case.op)
-    sets = [make_args(case, 7 + i, "cuda") for i in range(16)]
-    if sum(t.numel() * t.element_size() for t in sets[0].values() if isinstance(t, torch.Tensor)) > (64 << 20):
-        del sets[4:]  # four sets of a large case already overflow the L2 many times over
-    expected = first_output(bound_call(op, reference, upcast(sets[0], torch.float64))())
+    first = make_args(case, 7, "cuda")
+    # As many input sets as the harness rotates over, so that a case smaller than the L2 is read from memory here too.
+    l2_bytes = torch.cuda.get_device_properties(0).L2_cache_size
+    count = timing.rotation_sets(tensor_bytes(first), tensor_bytes(first), l2_bytes)
+    sets = [first] + [make_args(case, 7 + i, "cuda") for i in range(1, count)]
+    pristine = clone_args(first) if op.inplace else first  # the timed calls rewrite an in-place op's sets
+    expected = first_output(bound_call(op, reference, upcast(pristine, torch.float64))())
     results = []
     for label, fn in settings:
         try:
-            error = relative_error(first_output(bound_call(op, fn, sets[0])()), expected)
+            checked = clone_args(pristine) if op.inplace else first
+            error = relative_error(first_output(bound_call(op, fn, checked)()), expected)
             calls = [bound_call(op, fn, s) for s in sets] * max(1, 32 // len(sets))
             figure, _, _ = timing.graph_device_time(calls, reps=20)
             results.append((figure.p50, label, error))

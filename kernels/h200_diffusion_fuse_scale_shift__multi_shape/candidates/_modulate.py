@@ -8,7 +8,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, multiprocessors, next_pow2
 from kernelpilot.pdl import pdl_prologue
 
 
@@ -90,7 +90,7 @@ def _layout(t, batch, tokens, channels):
 
 
 class ScaleShift:
-    """fuse_scale_shift_kernel; `tile(n_rows, channels)` gives (rows per program, columns per program, warps)."""
+    """fuse_scale_shift_kernel; `tile(n_rows, channels, sms)` gives (rows per program, columns per program, warps)."""
 
     def __init__(self, tile):
         self.tile = tile
@@ -107,7 +107,7 @@ class ScaleShift:
         shift_strides, shift_frame = _layout(shift, batch, tokens, channels)
         strides = (*scale_strides, *shift_strides)
         n_rows = batch * tokens
-        rows, block_c, warps = self.tile(n_rows, channels)
+        rows, block_c, warps = self.tile(n_rows, channels, multiprocessors(x))
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the key pins them.
         key = (x.dtype, scale.dtype, shift.dtype, channels, rows, block_c, warps, aligned(x, y, scale, shift),
                tuple((s == 1) + 2 * (s % 16 == 0) for s in strides))

@@ -13,7 +13,8 @@ from kernelpilot.replay import planned
 from _modulate import ScaleShift, Select01
 
 PARENT = "sglang_0_5_23"
-MUTATION = "one stride-driven kernel for all broadcast forms, 4K-element tiles, fp32 math rounded once; cached launcher for all three ops"
+MUTATION = "one stride-driven kernel for all broadcast forms, 4K-element tiles (1K below 16 per SM), fp32 math " \
+           "rounded once; cached launcher for all three ops"
 EVIDENCE = [
     "issue 3: SGLang 0.5.12 scale-shift at a median 70% of the copy ceiling, 40% with the non-contiguous fp32 "
     "gate, 5-8 µs do_bench medians but 25-39 µs of host cost per call on the small cases",
@@ -21,13 +22,18 @@ EVIDENCE = [
 SOURCE = "written for this task"
 
 
-def tile(n_rows, channels):
+def tile(n_rows, channels, sms):
+    """4K-element tiles once there are 16 of them per SM, else 1K-element ones: the H200 sweep
+    (docs/small-tiles-sweep-h200.txt) ran [195, 3072] in 2.36 µs as 2 x 512 tiles against 3.81 µs as 4 x 1024."""
     block_c = min(1024, next_pow2(channels))
-    return max(1, 4096 // block_c), block_c, 4
+    elements = 4096 if n_rows * channels >= 16 * 4096 * sms else 1024
+    block_c = min(block_c, elements // 2)
+    return max(1, elements // block_c), block_c, 4
 
 
 def select01_warps(channels):
-    return max(1, min(8, next_pow2(channels) // 512))
+    """A warp per 1K channels, up to 4: 4 warps ran [8424, 3072] in 41.3 µs against 46.2 µs with 8 (the sweep)."""
+    return max(1, min(4, next_pow2(channels) // 1024))
 
 
 _scale_shift = planned(ScaleShift(tile))

@@ -105,7 +105,7 @@ class RotaryPairs:
 
 
 class Ltx2Split:
-    """apply_ltx2_split_rotary_emb; `heads_per_program(tokens, heads, sms)` gives (heads per program, warps)."""
+    """apply_ltx2_split_rotary_emb; `heads_per_program(tokens, heads, half, sms)` gives (heads per program, warps)."""
 
     def __init__(self, heads_per_program):
         self.heads_per_program = heads_per_program
@@ -120,7 +120,7 @@ class Ltx2Split:
         y = torch.empty_like(x)
         if x.numel() == 0:
             return y
-        heads_block, warps = self.heads_per_program(batch * seq_len, heads, multiprocessors(x))
+        heads_block, warps = self.heads_per_program(batch * seq_len, heads, half, multiprocessors(x))
         strides = (*cos.stride()[:3], *sin.stride()[:3])
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the strides themselves and
         # the alignment pin the binary.

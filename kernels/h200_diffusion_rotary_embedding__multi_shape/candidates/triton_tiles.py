@@ -13,7 +13,8 @@ from kernelpilot.replay import planned
 from _rope import Ltx2Split, RotaryPairs
 
 PARENT = "sglang_0_5_23"
-MUTATION = "whole-row 16-byte loads with pairs split in registers, ~4K-element tiles; LTX-2: several heads per program; cached launcher"
+MUTATION = "whole-row 16-byte loads with pairs split in registers, ~4K-element tiles (smaller below 48 programs); " \
+           "LTX-2: several heads per program, at most 2K elements; cached launcher"
 EVIDENCE = [
     "issue 3: SGLang 0.5.12 runs standard RoPE at 62% of the copy ceiling and LTX-2 split RoPE at 13-29%; "
     "0.5.23 is 2.3-4.9x faster on LTX-2 (BASELINES.md)",
@@ -22,14 +23,22 @@ SOURCE = "written for this task"
 
 
 def tile_rows(n_rows, width):
-    rows = max(1, 4096 // next_pow2(width))
-    return rows, 4
+    """~4K-element tiles, shrunk until there are at least 48 programs, with a warp per 128 elements (up to 4): the
+    H200 sweep (docs/small-tiles-sweep-h200.txt) ran 240 rows of 64 in 0.89 µs as 4-row tiles against 1.45 µs as
+    one 64-row tile."""
+    block = next_pow2(width)
+    rows = max(1, 4096 // block)
+    while rows > 1 and n_rows < 48 * rows:
+        rows //= 2
+    return rows, max(1, min(4, rows * block // 128))
 
 
-def heads_per_program(token_rows, heads, sms):
-    # At least ~4 programs per SM when the token count allows it, else all heads of a token per program.
+def heads_per_program(token_rows, heads, half, sms):
+    """At least ~4 programs per SM when the token count allows it, else all heads of a token per program, and at
+    most 2K elements per program: the sweep ran [1536, 32 x 128] in 10.66 µs with 16 heads per program against
+    10.88 µs with 32."""
     wanted = next_pow2(max(1, ceil_div(token_rows * heads, 4 * sms)))
-    block = min(next_pow2(heads), wanted)
+    block = min(next_pow2(heads), wanted, max(1, 1024 // next_pow2(half)))
     return block, max(1, min(8, block // 2))
 
 
