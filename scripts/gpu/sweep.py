@@ -11,6 +11,7 @@ import torch
 
 from kernelpilot.harness import impls, timing
 from kernelpilot.harness.benchcase import bound_call, tensor_bytes
+from kernelpilot.harness.correctness import named_outputs, reference_outputs, relative_error
 from kernelpilot.harness.inputs import clone_args, make_args, upcast
 from kernelpilot.harness.spec import Case, Task
 
@@ -27,17 +28,19 @@ def time_settings(task: Task, case: Case, settings: list[tuple[str, Callable]]) 
     op = task.ops[case.op]
     reference = getattr(impls.reference_module(task), case.op)
     first = make_args(case, 7, "cuda")
-    # As many input sets as the harness rotates over, so that a case smaller than the L2 is read from memory here too.
+    # Input sets counted by the harness's rule (on the inputs' bytes alone, so never fewer than it rotates): a case
+    # smaller than the L2 is read from memory here too.
     l2_bytes = torch.cuda.get_device_properties(0).L2_cache_size
     count = timing.rotation_sets(tensor_bytes(first), tensor_bytes(first), l2_bytes)
     sets = [first] + [make_args(case, 7 + i, "cuda") for i in range(1, count)]
     pristine = clone_args(first) if op.inplace else first  # the timed calls rewrite an in-place op's sets
-    expected = first_output(bound_call(op, reference, upcast(pristine, torch.float64))())
+    expected = first_output(reference_outputs(op, reference, upcast(pristine, torch.float64)))
     results = []
     for label, fn in settings:
         try:
             checked = clone_args(pristine) if op.inplace else first
-            error = relative_error(first_output(bound_call(op, fn, checked)()), expected)
+            got = first_output(named_outputs(op, checked, bound_call(op, fn, checked)(), used_out=False))
+            error, _ = relative_error(got, expected)
             calls = [bound_call(op, fn, s) for s in sets] * max(1, 32 // len(sets))
             figure, _, _ = timing.graph_device_time(calls, reps=20)
             results.append((figure.p50, label, error))
@@ -63,13 +66,8 @@ def print_launches(task: Task, case: Case, fn: Callable) -> None:
     print("    launches: " + ", ".join(f"{event.name[:24]} {event.device_time:.2f}" for event in kernels))
 
 
-def first_output(returned: Any) -> torch.Tensor:
-    return returned[0] if isinstance(returned, (tuple, list)) else returned
-
-
-def relative_error(out: torch.Tensor, expected: torch.Tensor) -> float:
-    diff = out.double() - expected.double()
-    return float(diff.norm() / expected.double().norm().clamp_min(1e-30))
+def first_output(outputs: dict[str, torch.Tensor]) -> torch.Tensor:
+    return next(iter(outputs.values()))
 
 
 def print_table(case: Case, results: list[tuple[float, str, float]]) -> None:
