@@ -99,3 +99,13 @@ def test_pdl_launches_see_the_previous_kernels_writes_inside_a_graph(one_by_one)
         graph.replay()
         torch.cuda.synchronize()
         assert buffers[-1].eq(links).all()
+
+
+def test_a_same_size_copy_meets_the_ceiling_when_large_and_the_launch_floor_when_small():
+    from kernelpilot.harness import timing
+
+    l2_bytes = torch.cuda.get_device_properties(0).L2_cache_size
+    large = timing.same_size_copy(1 << 29, l2_bytes).p50
+    assert (1 << 29) / (large * 1e3) > 0.9 * timing.copy_ceiling_gbps()
+    small = timing.same_size_copy(64 << 10, l2_bytes).p50
+    assert timing.empty_kernel_us() <= small < large / 10

@@ -21,18 +21,37 @@ def tensor_bytes(values: dict[str, Any]) -> int:
     return sum(v.numel() * v.element_size() for v in values.values() if isinstance(v, torch.Tensor))
 
 
+def case_cost(task: Task, case: Case, reference_module: Any, values: dict[str, Any],
+              outputs: dict[str, Any]) -> tuple[int, float | None]:
+    """The case's bytes moved and FLOPs, from the task's cost model, for one input set and R's outputs on it."""
+    cost = task.data["cost"][case.op]
+    flops = getattr(reference_module, cost["flops"])(**values) if cost.get("flops") else None
+    return bytes_moved(values, outputs, cost["reads"], cost["writes"]), flops
+
+
+def same_size_copies(task: Task, cases: list[Case], reference_module: Any, seed: int, l2_bytes: int) -> dict:
+    """Each case's same-size copy figure (timing.same_size_copy), keyed by case id."""
+    figures = {}
+    for case in cases:
+        values = make_args(case, seed, torch.device("cuda"))
+        outputs = reference_outputs(task.ops[case.op], getattr(reference_module, case.op), clone_args(values))
+        case_bytes, _ = case_cost(task, case, reference_module, values, outputs)
+        del values, outputs
+        figures[case.id] = timing.same_size_copy(case_bytes, l2_bytes).__dict__
+        torch.cuda.empty_cache()
+    return figures
+
+
 def bench_case(task: Task, case: Case, fn: Callable, reference_module: Any, seed: int, l2_bytes: int) -> dict:
     op = task.ops[case.op]
     reference = getattr(reference_module, case.op)
     device = torch.device("cuda")
     first = make_args(case, seed, device)
     eager = reference_outputs(op, reference, clone_args(first))
-    cost = task.data["cost"][case.op]
-    case_bytes = bytes_moved(first, eager, cost["reads"], cost["writes"])
-    case_flops = getattr(reference_module, cost["flops"])(**first) if cost.get("flops") else None
+    case_bytes, case_flops = case_cost(task, case, reference_module, first, eager)
     dobench_us = timing.dobench_median(bound_call(op, fn, clone_args(first) if op.inplace else first))
 
-    calls_wanted = int(min(256, max(4, 2000 / max(dobench_us, 0.5))))
+    calls_wanted = timing.calls_per_replay(dobench_us)
     alloc_bytes = tensor_bytes(first) + tensor_bytes(eager)
     sets_count = timing.rotation_sets(case_bytes, alloc_bytes, l2_bytes, at_least=calls_wanted if op.inplace else 1)
     sets = [first] + [make_args(case, seed + i, device) for i in range(1, sets_count)]

@@ -28,15 +28,16 @@ def section(task: Task, perf_map: dict, rows: list[dict]) -> str:
     if matmul:
         lines += [f"Matmul ceiling measured in the same run (a large square cuBLAS matmul): "
                   f"{float(matmul['tflops']):.0f} TFLOP/s.", ""]
+    by_case_impl = {(r["case"], r["impl"]): r for r in rows}
     lines += [f"**Outcome:** geomean device-time speedup over the best target baseline "
               f"{speedup(summary['geomean_speedup_device'])} (host cost {speedup(summary['geomean_speedup_host'])}, "
               f"do_bench {speedup(summary['geomean_speedup_dobench'])}); {summary['cases_meeting_target']}/"
               f"{summary['cases']} cases meet the device target and {summary.get('cases_meeting_host_target', 0)}/"
-              f"{summary['cases']} the host target{partial_note(summary)}.", "",
-              "| case | winner | device µs | best target baseline µs | speedup | target µs | met | host µs | its host µs "
-              "| do_bench µs | % copy ceiling |" + (" TFLOP/s | % matmul ceiling |" if matmul else ""),
-              "|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if matmul else "")]
-    by_case_impl = {(r["case"], r["impl"]): r for r in rows}
+              f"{summary['cases']} the host target{partial_note(summary)}.", ""]
+    lines += below_copy_note(perf_map, by_case_impl)
+    lines += ["| case | winner | device µs | best target baseline µs | speedup | target µs | met | host µs | its host µs "
+              "| do_bench µs | % copy ceiling | same-size copy µs |" + (" TFLOP/s | % matmul ceiling |" if matmul else ""),
+              "|---|---|---|---|---|---|---|---|---|---|---|---|" + ("---|---|" if matmul else "")]
     for op in perf_map["ops"].values():
         for case in op["cases"]:
             winner = by_case_impl.get((case["case"], case["winner"]), {})
@@ -46,10 +47,25 @@ def section(task: Task, perf_map: dict, rows: list[dict]) -> str:
                 case["case"], case["winner"], number(winner.get("device_us_p50")), number(base.get("device_us_p50")),
                 speedup(case.get("speedup_device")), number(case["target_us"]), _yes(case["meets_target"]),
                 number(winner.get("host_us_p50")), number(base.get("host_us_p50")), number(winner.get("dobench_us_p50")),
-                percent(fraction), *([number(winner.get("tflops")), percent(winner.get("compute_fraction"))]
+                percent(fraction), number(by_case_impl.get((case["case"], "copy_same_size"), {}).get("device_us_p50")),
+                *([number(winner.get("tflops")), percent(winner.get("compute_fraction"))]
                                       if matmul else [])]) + " |")
     lines += ["", f"![{task.name}](img/{task.name}.png)", f"<!-- task:{task.name}:end -->"]
     return "\n".join(lines) + "\n"
+
+
+def below_copy_note(perf_map: dict, by_case_impl: dict) -> list[str]:
+    """Names the missed cases whose target is below the device time of a plain copy of their bytes (measured in
+    the same run): no kernel that reads and writes those bytes once can meet them."""
+    below = []
+    for op in perf_map["ops"].values():
+        for case in op["cases"]:
+            copy = by_case_impl.get((case["case"], "copy_same_size"), {}).get("device_us_p50")
+            if case["meets_target"] is False and copy not in (None, "") and float(copy) > case["target_us"]:
+                below.append(f"{case['case']} (target {case['target_us']:.2f} µs, copy {float(copy):.2f} µs)")
+    if not below:
+        return []
+    return [f"Missed cases whose target is below a same-size copy's device time: {'; '.join(below)}.", ""]
 
 
 def earlier_runs_note(perf_map: dict, rows: list[dict]) -> list[str]:

@@ -174,8 +174,8 @@ def bench(task: Task, names: list[str] | None = None, case_ids: list[str] | None
           progress: Progress | None = None) -> BenchOutcome:
     require_gpu_for(task)
     cases = task.cases_for(ids=case_ids)
-    calibration = run_worker({"stage": "calibrate", "task": str(task.root), "seed": 0}, ["calibrate"], 300.0,
-                             interpret=False).calibration
+    calibration = run_worker({"stage": "calibrate", "task": str(task.root), "seed": 0, "cases": [c.id for c in cases]},
+                             ["calibrate"], 300.0 + 5.0 * len(cases), interpret=False).calibration
     if calibration is None:
         raise KernelPilotError("calibration (copy ceiling, empty kernel) failed on this GPU")
     results: dict[str, WorkerResult] = {}
@@ -243,6 +243,11 @@ def _case_rows(task: Task, case_id: str, op: str, results: dict[str, WorkerResul
     if case_bytes:
         rows.append({**base, "impl": "copy_ceiling", "impl_kind": "ceiling", "correct": True, "bytes": case_bytes,
                      "device_us_p50": case_bytes / (copy_gbps * 1e3), "gbps": copy_gbps, "copy_fraction": 1.0})
+    copy = calibration.get("same_size_copy", {}).get(case_id)
+    if case_bytes and copy:
+        rows.append({**base, "impl": "copy_same_size", "impl_kind": "ceiling", "correct": True, "bytes": case_bytes,
+                     "device_us_p50": copy["p50"], "device_us_p10": copy["p10"], "device_us_p90": copy["p90"],
+                     "gbps": case_bytes / (copy["p50"] * 1e3), "copy_fraction": case_bytes / (copy["p50"] * 1e3) / copy_gbps})
     if compute_floor_us:
         rows.append({**base, "impl": "matmul_ceiling", "impl_kind": "ceiling", "correct": True, "flops": case_flops,
                      "device_us_p50": compute_floor_us, "tflops": matmul_tflops, "compute_fraction": 1.0})

@@ -5,6 +5,7 @@ Runs inside the worker process on a CUDA device. Every figure is a median over r
 
 from __future__ import annotations
 
+import functools
 import math
 import statistics
 import time
@@ -98,12 +99,8 @@ def dobench_median(call: Callable[[], Any]) -> float:
     return do_bench(call, warmup=25, rep=100, return_mode="median") * 1e3
 
 
-def copy_ceiling_gbps() -> float:
-    """The best of two large device-to-device copies (bytes read plus written), timed the same way as the kernels.
-
-    Inside a CUDA graph `Tensor.copy_` becomes a memcpy node that may run on a copy engine, slower than the SMs
-    (2.76 TB/s against 3.4+ TB/s for SM kernels on an H200, measured here), so an SM copy kernel is timed too.
-    """
+@functools.cache
+def _sm_copy_kernel():
     import triton
     import triton.language as tl
 
@@ -112,14 +109,43 @@ def copy_ceiling_gbps() -> float:
         offsets = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
         tl.store(target + offsets, tl.load(source + offsets, mask=offsets < n), mask=offsets < n)
 
+    return _sm_copy
+
+
+def _copy_calls(source: torch.Tensor, target: torch.Tensor) -> list[Callable[[], Any]]:
+    """A graph's memcpy node and SM copy kernels of two tile sizes, each copying source into target.
+
+    Inside a CUDA graph `Tensor.copy_` becomes a memcpy node that may run on a copy engine, slower than the SMs
+    (2.76 TB/s against 3.4+ TB/s for SM kernels on an H200, measured here); small copies favour small tiles."""
+    kernel, n = _sm_copy_kernel(), source.numel()
+    return [lambda: target.copy_(source)] + [
+        lambda block=block, warps=warps: kernel[(-(-n // block),)](source, target, n, BLOCK=block, num_warps=warps)
+        for block, warps in ((1024, 4), (4096, 8))]
+
+
+def copy_ceiling_gbps() -> float:
+    """The best of the copies of `_copy_calls` over 1 GiB (bytes read plus written), timed as the kernels are."""
     source = torch.empty(COPY_BYTES // 4, dtype=torch.float32, device="cuda").normal_()
     target = torch.empty_like(source)
-    block = 4096
-    grid = (triton.cdiv(source.numel(), block),)
-    best_us = min(graph_device_time([copy] * 4, reps=30)[0].p50 for copy in (
-        lambda: target.copy_(source),
-        lambda: _sm_copy[grid](source, target, source.numel(), BLOCK=block, num_warps=8)))
+    best_us = min(graph_device_time([copy] * 4, reps=30)[0].p50 for copy in _copy_calls(source, target))
     return 2 * COPY_BYTES / (best_us * 1e-6) / 1e9
+
+
+def same_size_copy(case_bytes: int, l2_bytes: int) -> Figure:
+    """Device time of the fastest plain copy that moves a case's bytes (half read, half written), its sources
+    rotated as a case's inputs are: what memory, launch and ramp-up allow a kernel of that size, where the copy
+    ceiling (a 1 GiB copy) leaves out the fixed costs that dominate a small case."""
+    elements = max(1, case_bytes // 8)  # float32 elements per side: 4 bytes read and 4 written each
+    sets = rotation_sets(8 * elements, 8 * elements, l2_bytes)
+    sources = [torch.empty(elements, dtype=torch.float32, device="cuda").normal_() for _ in range(sets)]
+    targets = [torch.empty_like(s) for s in sources]
+    rounds = max(1, round(calls_per_replay(case_bytes / 3e6 + 1.0) / sets))  # guessed at 3 TB/s
+    variants = zip(*(_copy_calls(s, t) for s, t in zip(sources, targets)))
+    figures = []
+    for copies in variants:
+        calls = list(copies) * rounds
+        figures.append(graph_device_time(calls, reps=20)[0])
+    return min(figures, key=lambda f: f.p50)
 
 
 MATMUL_SIDE = 8192  # large enough that the tensor cores, not the launch or the memory, set the time
@@ -157,6 +183,11 @@ def empty_kernel_us() -> float:
     scratch = torch.empty(1, device="cuda")
     figure, _, _ = graph_device_time([lambda: _nothing[(1,)](scratch)] * 64, reps=50)
     return figure.p50
+
+
+def calls_per_replay(call_us: float) -> int:
+    """Calls captured per graph: about 2 ms of work, between 4 and 256 calls."""
+    return int(min(256, max(4, 2000 / max(call_us, 0.5))))
 
 
 def rotation_sets(case_bytes: int, alloc_bytes: int, l2_bytes: int, at_least: int = 1) -> int:

@@ -101,13 +101,19 @@ def run_compile(request: dict, log: EventLog) -> None:
 
 
 def run_calibrate(request: dict, log: EventLog) -> None:
-    from kernelpilot.harness import environment, timing
+    import torch
+
+    from kernelpilot.harness import environment, impls, timing
+    from kernelpilot.harness.benchcase import same_size_copies
     from kernelpilot.harness.spec import load_task
 
     log.emit("start", case="calibrate")
-    matmul_tflops = {dtype: timing.matmul_ceiling_tflops(dtype) for dtype in load_task(request["task"]).flops_dtypes}
+    task = load_task(request["task"])
+    matmul_tflops = {dtype: timing.matmul_ceiling_tflops(dtype) for dtype in task.flops_dtypes}
+    copies = same_size_copies(task, task.cases_for(ids=request["cases"]), impls.reference_module(task),
+                              request["seed"], torch.cuda.get_device_properties(0).L2_cache_size)
     log.emit("calibrate", case="calibrate", copy_gbps=timing.copy_ceiling_gbps(), empty_us=timing.empty_kernel_us(),
-             matmul_tflops=matmul_tflops, env=environment.collect())
+             matmul_tflops=matmul_tflops, same_size_copy=copies, env=environment.collect())
 
 
 def _autograd_off():
