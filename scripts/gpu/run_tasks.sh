@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call: carried wheels, GPU tests, then `task run` + `task report` for each task in $TASKS; optional
-# stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SWEEP="norm_tiles group_norm" for
-# scripts/gpu/sweep_<name>.py, NCU_FIXTURES="name ...").
+# stages by flag (GPU_TESTS=0 skips the GPU tests; FIDELITY=1, HOST_BREAKDOWN=1, EXPORT_TIMING=1, SAME_SIZE_COPY=1,
+# SWEEP="norm_tiles group_norm" for scripts/gpu/sweep_<name>.py with SWEEP_ARGS, NCU_FIXTURES="name ...").
 # TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`; CASE_SLICE="START:STOP" runs only those of each
 # task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over
 # several. Results come back as one tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each
@@ -41,8 +41,11 @@ if [ "${EXPORT_TIMING:-0}" = 1 ]; then
   done
 fi
 for sweep in ${SWEEP:-}; do
-  stage "sweep $sweep"; timeout 300 python3 "scripts/gpu/sweep_$sweep.py" 2>&1 | tee "$OUT/sweep_$sweep.txt"
+  stage "sweep $sweep"; timeout 420 python3 "scripts/gpu/sweep_$sweep.py" ${SWEEP_ARGS:-} 2>&1 | tee "$OUT/sweep_$sweep.txt"
 done
+if [ "${SAME_SIZE_COPY:-0}" = 1 ]; then
+  stage "same-size copies"; timeout 200 python3 scripts/gpu/same_size_copy.py 2>&1 | tee "$OUT/same_size_copy.txt"
+fi
 for task in $TASKS; do
   stage "task run $task"
   slice_args=""

@@ -40,8 +40,9 @@ def swapped(holder: str, make: Callable) -> Callable:
     return variant
 
 
-def tanh_norm(module: Any, rows: int, warps: int) -> Callable[[str], Callable]:
-    """norm_tanh_mul_add's entry points close over their wrapper: a fresh set per setting."""
+def rebuilt_entry_points(module: Any, rows: int, warps: int) -> Callable[[str], Callable]:
+    """norm_tanh_mul_add's and norm_scale_shift's entry points close over their wrapper: a fresh set per setting,
+    from the candidate's `entry_points(tile_config)` factory."""
     functions = {fn.__name__: fn for fn in module.entry_points(lambda n_rows, width, element_size: (rows, warps))}
     return functions.__getitem__
 
@@ -59,7 +60,7 @@ row_norm = swapped("_norm", lambda m, rows, warps: m.RowNorm(
 
 ROTARY, SCALE_SHIFT = "h200_diffusion_rotary_embedding__multi_shape", "h200_diffusion_fuse_scale_shift__multi_shape"
 TANH, NORM = "h200_diffusion_norm_tanh_mul_add__multi_shape", "h200_diffusion_norm_infer__multi_shape"
-QKNORM = "h200_diffusion_qknorm_rope__multi_shape"
+QKNORM, MODULATED = "h200_diffusion_qknorm_rope__multi_shape", "h200_diffusion_norm_scale_shift__multi_shape"
 SMALL_ROWS, FEW_WARPS = (1, 2, 4, 8, 16, 32), (1, 2, 4)
 SWEEPS = [  # task folder, candidate whose helpers build the variants, variant builder, its settings, cases
     (ROTARY, "triton_tiles", rotary_pairs, grid(rows=SMALL_ROWS, warps=FEW_WARPS),
@@ -77,14 +78,22 @@ SWEEPS = [  # task folder, candidate whose helpers build the variants, variant b
     (QKNORM, "triton_rows", qknorm_rope, grid(rows=(1, 2, 4, 8), warps=FEW_WARPS),
      ["qwen_image_qk_19x24_d128", "qwen_image_qk_47x24_d128", "qwen_edit_qk_195x24_d128", "zimage_qk_32x30_d128",
       "edge_neox_partial_5x2x1_d64_r32_bf16"]),
-    (TANH, "triton_one_row", tanh_norm, grid(rows=(1, 2), warps=(4, 8, 16)),
+    (TANH, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2), warps=(4, 8, 16)),
      ["zimage_tanh_4096x3840", "zimage_tanh_norm2_4096x3840", "zimage_tanh_residual_4096x3840"]),
-    (TANH, "triton_one_row", tanh_norm, grid(rows=(1, 2), warps=FEW_WARPS),
+    (TANH, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2), warps=FEW_WARPS),
      ["edge_ln_affine_mixed_2x3x256_f16", "edge_norm2_rms_1x5x512_bf16", "edge_norm2_ln_affine_2x3x256_bf16"]),
-    (NORM, "triton_rows_pdl", row_norm, grid(rows=(1, 2), warps=(4, 8, 16)), ["qwen_image_ln_4096x3072_bf16"]),
+    (NORM, "triton_rows_pdl", row_norm, grid(rows=(1, 2), warps=(2, 4, 8, 16)), ["qwen_image_ln_4096x3072_bf16"]),
     (NORM, "triton_rows_pdl", row_norm, grid(rows=(1, 2), warps=FEW_WARPS), ["edge_ln_odd_37x200_f32"]),
-    (NORM, "triton_rows_pdl", row_norm, grid(rows=(1, 2, 4, 8, 16), warps=FEW_WARPS),
+    (NORM, "triton_rows_pdl", row_norm, grid(rows=(4, 8, 16, 32, 64), warps=(1, 2, 4, 8)),
      ["hunyuan_qk_rms_55x24_d128", "zimage_qk_rms_4096_d128", "zimage_qk_rms_16384_d128"]),
+    (MODULATED, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2), warps=(2, 4, 8, 16)),
+     ["qwen_image_19x3072_sbd", "hunyuan_55x3072_sbd", "mova_101x1536_s11d", "qwen_edit_195x3072_sbd",
+      "qwen_image_res_47x3072_sbd_g11d", "qwen_edit_res_195x3072_sbd_g11d", "qwen_image_4096x3072_s11d",
+      "qwen_image_res_4096x3072_s11d_g11d", "fire_edit_8424x3072_s11d", "hunyuan_27085x3072_sbd",
+      "wan_t2v_75600x5120_s11d"]),
+    (MODULATED, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2, 4), warps=FEW_WARPS),
+     ["edge_ln_affine_bd_mod_2x3x512_bf16", "edge_ln_per_frame_2x6x256_bf16", "edge_res_scalar_gate_wb32_1x5x256_bf16",
+      "edge_res_rms_frame_gate_2x4x256_bf16"]),
 ]
 
 

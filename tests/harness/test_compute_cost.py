@@ -57,8 +57,8 @@ def test_the_report_states_the_matmul_ceiling_and_each_winners_share_of_it(tmp_p
     perf_map = {"run_id": "run", "env": {**ENV, "commit": "abc"}, "ops": {"attention": {"cases": []}},
                 "summary": {"geomean_speedup_device": 0.95, "geomean_speedup_host": 1.0, "geomean_speedup_dobench": 0.95,
                             "cases_meeting_target": 0, "cases": 0, "workload_cases": 0}}
-    ceilings = [{"case": "c", "impl": "copy_ceiling", "gbps": "4055.0"},
-                {"case": "c", "impl": "matmul_ceiling", "tflops": "752.4"}]
+    ceilings = [{"case": "c", "impl": "copy_ceiling", "gbps": "4055.0", "run_id": "run"},
+                {"case": "c", "impl": "matmul_ceiling", "tflops": "752.4", "run_id": "run"}]
     text = report.section(load_task(MHA), perf_map, ceilings)
     assert "Matmul ceiling measured in the same run" in text and "752 TFLOP/s" in text
     assert "| TFLOP/s | % matmul ceiling |" in text

@@ -33,6 +33,17 @@ def test_cases_left_out_keep_their_latest_timing_from_the_same_gpu_model(checked
     assert f"`run-1` (commit commit-of-run-1): {len(small) - 1} case(s)" in block
 
 
+def test_each_case_keeps_its_newest_same_size_copy_among_the_maps_runs(checked_task):
+    small = [c.id for c in checked_task.cases_for(interpret_only=True)]
+    for run, cases in (("run-1", small), ("run-2", small[:1])):
+        ledgers.append_results(checked_task.root, rows(checked_task, run, cases, 5.0) + [
+            {**row, "impl": "copy_same_size", "impl_kind": "ceiling"} for row in rows(checked_task, run, cases, 1.0)
+            if row["impl"] == "triton_rows"])
+    used = perfmap.map_rows(ledgers.read_results(checked_task.root), perfmap.build(checked_task))
+    copies = {r["case"]: r["run_id"] for r in used if r["impl"] == "copy_same_size"}
+    assert copies == {small[0]: "run-2", **{case: "run-1" for case in small[1:]}}
+
+
 def test_a_narrowed_check_leaves_the_other_cases_verdicts_standing(checked_task):
     small = [c.id for c in checked_task.cases_for(interpret_only=True)]
     narrowed = runner.check(checked_task, ["triton_rows"], interpret=True, case_ids=small[:1]).attempts[0]

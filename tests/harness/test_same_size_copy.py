@@ -48,8 +48,8 @@ def test_the_report_names_only_the_misses_a_same_size_copy_cannot_meet():
                 "summary": {"geomean_speedup_device": 1.2, "geomean_speedup_host": 5.0, "geomean_speedup_dobench": 1.1,
                             "cases_meeting_target": 1, "cases": 3, "workload_cases": 3}}
     copies = {"copy_bound": "3.05", "beatable": "0.80", "met": "6.00"}
-    rows = [{"case": c, "impl": "copy_same_size", "device_us_p50": us} for c, us in copies.items()]
-    rows += [{"case": c, "impl": "triton_rows", "device_us_p50": "3.40"} for c in copies]
+    rows = [{"run_id": "run", "case": c, "impl": "copy_same_size", "device_us_p50": us} for c, us in copies.items()]
+    rows += [{"run_id": "run", "case": c, "impl": "triton_rows", "device_us_p50": "3.40"} for c in copies]
     text = report.section(load_task(NORM), perf_map, rows)
     assert "below a same-size copy's device time: copy_bound (target 2.60 µs, copy 3.05 µs)." in text
     assert "beatable (" not in text and "met (" not in text

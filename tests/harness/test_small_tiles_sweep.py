@@ -49,4 +49,4 @@ def test_every_sweep_names_real_cases_and_its_variants_match_the_reference():
     assert result.returncode == 0, result.stderr[-2000:]
     checked = [line.split()[1] for line in result.stdout.splitlines() if line.startswith("checked ")]
     assert "edge_rope_3d_40x6x64_f16" in checked and "edge_neox_partial_5x2x1_d64_r32_bf16" in checked
-    assert len(checked) >= 10, result.stdout
+    assert "edge_res_rms_frame_gate_2x4x256_bf16" in checked and len(checked) >= 14, result.stdout

@@ -117,12 +117,13 @@ def case_rows(rows: list[dict], run_id: str, carry_earlier: bool) -> dict[str, d
 
 
 def map_rows(all_rows: list[dict], perf_map: dict) -> list[dict]:
-    """The result rows a map was built from: each implementation's rows from the run they came from, and the map
-    run's ceilings."""
+    """The result rows a map was built from: each implementation's rows from the run they came from, and for each
+    case the newest ceilings among those runs and the map's own (a narrowed run measures only its cases')."""
     chosen = {(case["case"], impl, run) for case, impl, run in impl_runs(perf_map)}
-    return [r for r in all_rows
-            if (r["impl_kind"] == "ceiling" and r["run_id"] == perf_map["run_id"])
-            or (r["impl_kind"] != "ceiling" and (r["case"], r["impl"], r["run_id"]) in chosen)]
+    runs = {run for _case, _impl, run in chosen} | {perf_map["run_id"]}
+    ceilings = {(r["case"], r["impl"]): r for r in all_rows if r["impl_kind"] == "ceiling" and r["run_id"] in runs}
+    return [r for r in all_rows if r["impl_kind"] != "ceiling" and (r["case"], r["impl"], r["run_id"]) in chosen] \
+        + list(ceilings.values())
 
 
 def impl_runs(perf_map: dict):

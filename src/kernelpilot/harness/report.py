@@ -21,8 +21,8 @@ def section(task: Task, perf_map: dict, rows: list[dict]) -> str:
              f"CUDA {env['cuda']}, torch {env['torch']}, triton {env['triton']}, SM clock {env['sm_clock_mhz']} MHz, "
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
     lines += earlier_runs_note(perf_map, rows)
-    copy = next((r for r in rows if r["impl"] == "copy_ceiling"), None)
-    matmul = next((r for r in rows if r["impl"] == "matmul_ceiling"), None)
+    copy, matmul = (next((r for r in rows if r["impl"] == name and r["run_id"] == perf_map["run_id"]), None)
+                    for name in ("copy_ceiling", "matmul_ceiling"))
     if copy:
         lines += [f"Copy ceiling measured in the same run: {float(copy['gbps']):.0f} GB/s (bytes read + written).", ""]
     if matmul:
