@@ -108,4 +108,5 @@ def test_a_same_size_copy_meets_the_ceiling_when_large_and_the_launch_floor_when
     large = timing.same_size_copy(1 << 29, l2_bytes).p50
     assert (1 << 29) / (large * 1e3) > 0.9 * timing.copy_ceiling_gbps()
     small = timing.same_size_copy(64 << 10, l2_bytes).p50
-    assert timing.empty_kernel_us() <= small < large / 10
+    # its SM copies launch under PDL, overlapping the previous launch: below a plain empty kernel, not far below
+    assert 0.5 * timing.empty_kernel_us() <= small < large / 10
