@@ -174,10 +174,12 @@ def bench(task: Task, names: list[str] | None = None, case_ids: list[str] | None
           progress: Progress | None = None) -> BenchOutcome:
     require_gpu_for(task)
     cases = task.cases_for(ids=case_ids)
-    calibration = run_worker({"stage": "calibrate", "task": str(task.root), "seed": 0, "cases": [c.id for c in cases]},
-                             ["calibrate"], 300.0 + 5.0 * len(cases), interpret=False).calibration
+    calibrated = run_worker({"stage": "calibrate", "task": str(task.root), "seed": 0, "cases": [c.id for c in cases]},
+                            ["calibrate"], 300.0 + 5.0 * len(cases), interpret=False)
+    calibration = calibrated.calibration
     if calibration is None:
-        raise KernelPilotError("calibration (copy ceiling, empty kernel) failed on this GPU")
+        why = calibrated.error or calibrated.cases.get("calibrate", {}).get("error") or "no figures came back"
+        raise KernelPilotError(f"calibration (copy ceiling, empty kernel) failed on this GPU: {why}")
     results: dict[str, WorkerResult] = {}
     for name in names or impls.implementation_names(task):
         request = {"stage": "bench", "task": str(task.root), "impl": name, "seed": task.correctness.get("seed", 20260)}
@@ -185,6 +187,8 @@ def bench(task: Task, names: list[str] | None = None, case_ids: list[str] | None
                                    on_case=(lambda case_id, r, n=name: progress(n, case_id, r)) if progress else None)
     outcome = BenchOutcome(ledgers.new_id(), [], calibration)
     outcome.failures = {name: r.error for name, r in results.items() if r.error}
+    if calibration.get("same_size_copy_error"):
+        outcome.failures["copy_same_size"] = calibration["same_size_copy_error"]
     commit = environment.git_commit(task.root)
     for case in cases:
         outcome.rows += _case_rows(task, case.id, case.op, results, calibration, outcome.run_id, commit)

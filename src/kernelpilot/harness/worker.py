@@ -110,10 +110,14 @@ def run_calibrate(request: dict, log: EventLog) -> None:
     log.emit("start", case="calibrate")
     task = load_task(request["task"])
     matmul_tflops = {dtype: timing.matmul_ceiling_tflops(dtype) for dtype in task.flops_dtypes}
-    copies = same_size_copies(task, task.cases_for(ids=request["cases"]), impls.reference_module(task),
-                              request["seed"], torch.cuda.get_device_properties(0).L2_cache_size)
-    log.emit("calibrate", case="calibrate", copy_gbps=timing.copy_ceiling_gbps(), empty_us=timing.empty_kernel_us(),
-             matmul_tflops=matmul_tflops, same_size_copy=copies, env=environment.collect())
+    copy_gbps, empty_us = timing.copy_ceiling_gbps(), timing.empty_kernel_us()
+    try:  # a figure the report adds, not one the targets need: its failure is named, the run goes on
+        copies, copies_error = same_size_copies(task, task.cases_for(ids=request["cases"]), impls.reference_module(task),
+                                                request["seed"], torch.cuda.get_device_properties(0).L2_cache_size), None
+    except Exception as exc:  # noqa: BLE001
+        copies, copies_error = {}, _first_line(exc)
+    log.emit("calibrate", case="calibrate", copy_gbps=copy_gbps, empty_us=empty_us, matmul_tflops=matmul_tflops,
+             same_size_copy=copies, same_size_copy_error=copies_error, env=environment.collect())
 
 
 def _autograd_off():
