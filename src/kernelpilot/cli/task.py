@@ -214,13 +214,14 @@ def cmd_run(args) -> int:
         return 0 if all(a["status"] == "correct" for a in checked.attempts
                         if a["candidate"] not in task.baselines) else 1
     with views.progress(console(), "timing", quiet=args.json) as report:
-        runner.bench(task, args.impl, case_ids=args.case, progress=report)
+        benched = runner.bench(task, args.impl, case_ids=args.case, progress=report)
     perf_map = runner.build_map(task)
     if args.json:
-        print_json({"attempts": checked.attempts, "map": perf_map})
+        print_json({"attempts": checked.attempts, "map": perf_map, "failures": benched.failures})
     else:
         views.check_table(console(), task, checked)
         views.map_table(console(), task, perf_map)
+        views.timing_failures(console(), benched.failures)
     return 0
 
 

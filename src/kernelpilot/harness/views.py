@@ -94,7 +94,11 @@ def bench_table(console, task: Task, outcome) -> None:
                       f"{100 * row['copy_fraction']:.0f}%" if row.get("copy_fraction") else "",
                       _x(row.get("speedup_device")), _us(row.get("target_us")))
     console.print(table)
-    for name, why in outcome.failures.items():
+    timing_failures(console, outcome.failures)
+
+
+def timing_failures(console, failures: dict[str, str]) -> None:
+    for name, why in failures.items():
         console.print(f"[red]{name}[/]: no timings ({why})")
 
 
