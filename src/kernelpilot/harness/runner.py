@@ -174,7 +174,7 @@ def bench(task: Task, names: list[str] | None = None, case_ids: list[str] | None
           progress: Progress | None = None) -> BenchOutcome:
     require_gpu_for(task)
     cases = task.cases_for(ids=case_ids)
-    calibrated = run_worker({"stage": "calibrate", "task": str(task.root), "seed": 0, "cases": [c.id for c in cases]},
+    calibrated = run_worker({"stage": "calibrate", "task": str(task.root), "seed": 0, "copy_cases": [c.id for c in cases]},
                             ["calibrate"], 300.0 + 5.0 * len(cases), interpret=False)
     calibration = calibrated.calibration
     if calibration is None:

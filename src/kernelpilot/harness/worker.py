@@ -46,7 +46,7 @@ def run_check(request: dict, log: EventLog) -> None:
     impl = impls.resolve(task, request["impl"])
     reference = impls.reference_module(task)
     log.emit("impl", info=impl.info, ops=sorted(impl.functions))
-    for index, case in enumerate(task.cases_for(ids=request["cases"])):
+    for index, case in enumerate(task.cases_for(ids=request["copy_cases"])):
         if case.op not in impl.functions:
             continue
         log.emit("start", case=case.id)
@@ -66,7 +66,7 @@ def run_bench(request: dict, log: EventLog) -> None:
     reference = impls.reference_module(task)
     log.emit("impl", info=impl.info, ops=sorted(impl.functions))
     l2_bytes = torch.cuda.get_device_properties(0).L2_cache_size
-    for index, case in enumerate(task.cases_for(ids=request["cases"])):
+    for index, case in enumerate(task.cases_for(ids=request["copy_cases"])):
         if case.op not in impl.functions:
             continue
         log.emit("start", case=case.id)
@@ -89,7 +89,7 @@ def run_compile(request: dict, log: EventLog) -> None:
     compile_instead_of_launching(task.sm)
     impl = impls.resolve(task, request["impl"])
     log.emit("impl", info=impl.info, ops=sorted(impl.functions))
-    for case in task.cases_for(ids=request["cases"]):
+    for case in task.cases_for(ids=request["copy_cases"]):
         if case.op not in impl.functions:
             continue
         log.emit("start", case=case.id)
@@ -112,7 +112,7 @@ def run_calibrate(request: dict, log: EventLog) -> None:
     matmul_tflops = {dtype: timing.matmul_ceiling_tflops(dtype) for dtype in task.flops_dtypes}
     copy_gbps, empty_us = timing.copy_ceiling_gbps(), timing.empty_kernel_us()
     try:  # a figure the report adds, not one the targets need: its failure is named, the run goes on
-        copies, copies_error = same_size_copies(task, task.cases_for(ids=request["cases"]), impls.reference_module(task),
+        copies, copies_error = same_size_copies(task, task.cases_for(ids=request["copy_cases"]), impls.reference_module(task),
                                                 request["seed"], torch.cuda.get_device_properties(0).L2_cache_size), None
     except Exception as exc:  # noqa: BLE001
         copies, copies_error = {}, _first_line(exc)
