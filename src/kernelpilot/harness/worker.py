@@ -46,7 +46,7 @@ def run_check(request: dict, log: EventLog) -> None:
     impl = impls.resolve(task, request["impl"])
     reference = impls.reference_module(task)
     log.emit("impl", info=impl.info, ops=sorted(impl.functions))
-    for index, case in enumerate(task.cases_for(ids=request["copy_cases"])):
+    for index, case in enumerate(task.cases_for(ids=request["cases"])):
         if case.op not in impl.functions:
             continue
         log.emit("start", case=case.id)
@@ -66,7 +66,7 @@ def run_bench(request: dict, log: EventLog) -> None:
     reference = impls.reference_module(task)
     log.emit("impl", info=impl.info, ops=sorted(impl.functions))
     l2_bytes = torch.cuda.get_device_properties(0).L2_cache_size
-    for index, case in enumerate(task.cases_for(ids=request["copy_cases"])):
+    for index, case in enumerate(task.cases_for(ids=request["cases"])):
         if case.op not in impl.functions:
             continue
         log.emit("start", case=case.id)
@@ -89,7 +89,7 @@ def run_compile(request: dict, log: EventLog) -> None:
     compile_instead_of_launching(task.sm)
     impl = impls.resolve(task, request["impl"])
     log.emit("impl", info=impl.info, ops=sorted(impl.functions))
-    for case in task.cases_for(ids=request["copy_cases"]):
+    for case in task.cases_for(ids=request["cases"]):
         if case.op not in impl.functions:
             continue
         log.emit("start", case=case.id)
