@@ -50,8 +50,8 @@ def test_stamps_come_from_the_ledgers(committed_task, tmp_path):
     for case in served:
         expected *= case["speedup_device"] ** (1 / len(served))
     assert speedup["geomean"] == pytest.approx(expected, abs=1e-4)
-    assert (speedup["device"], speedup["cases"], speedup["runs"]) == (perf_map["env"]["gpu"], len(served),
-                                                                       [perf_map["run_id"]])
+    assert (speedup["device"], speedup["cases"]) == (perf_map["env"]["gpu"], len(served))
+    assert perf_map["run_id"] in speedup["runs"] and speedup["runs"] == _speedup_runs(perf_map, served)
 
 
 def test_the_speedup_stamp_names_every_run_its_timings_come_from(committed_task):
@@ -60,7 +60,7 @@ def test_the_speedup_stamp_names_every_run_its_timings_come_from(committed_task)
     served = [c for c in perf_map["ops"]["norm_infer"]["cases"] if c["winner"].startswith("triton_")]
     served[0]["impls"][served[0]["fastest_target_baseline"]]["run_id"] = "20261101T000000Z-earlier"
     runs = _speedup_runs(perf_map, served)
-    assert runs == sorted({"20261101T000000Z-earlier", perf_map["run_id"]})
+    assert {"20261101T000000Z-earlier", perf_map["run_id"]} <= set(runs) and runs == sorted(set(runs))
 
 
 def promoted(task: Path) -> list[str]:

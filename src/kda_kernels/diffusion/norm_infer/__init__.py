@@ -29,32 +29,32 @@ FAMILY = Family(__name__, arches=('h200',), functions=FUNCTIONS)
 KDA_OPTIMIZED_norm_infer = True
 KDA_ARCHES_norm_infer = ('h200',)
 KDA_TASK_norm_infer = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_norm_infer = {'h200': '1c3ed9c658dbe848eca14df8713be9a0de584115'}
-KDA_DATE_norm_infer = {'h200': '2026-12-03T08:39:17Z'}
+KDA_COMMIT_norm_infer = {'h200': '64969e005ced3b13ba084e9b56d9633d63ae708c'}
+KDA_DATE_norm_infer = {'h200': '2026-12-04T00:41:59Z'}
 KDA_SPEEDUP_norm_infer = {
     'h200': {
-        'geomean': 1.4403,
+        'geomean': 1.4451,
         'device': 'NVIDIA H200',
         'cases': 7,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'runs': ['20261203T083917Z-d56613'],
+        'runs': ['20261203T083917Z-d56613', '20261204T002907Z-5dbae1', '20261204T004159Z-c88b44'],
     },
 }
 
 KDA_OPTIMIZED_triton_one_pass_rms_norm = True
 KDA_ARCHES_triton_one_pass_rms_norm = ('h200',)
 KDA_TASK_triton_one_pass_rms_norm = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '1c3ed9c658dbe848eca14df8713be9a0de584115'}
-KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-12-03T08:39:17Z'}
+KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '64969e005ced3b13ba084e9b56d9633d63ae708c'}
+KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-12-04T00:41:59Z'}
 KDA_SPEEDUP_triton_one_pass_rms_norm = {
     'h200': {
-        'geomean': 1.3356,
+        'geomean': 1.368,
         'device': 'NVIDIA H200',
         'cases': 7,
         'of': 7,
         'over': 'the faster target SGLang baseline of each case',
-        'runs': ['20261203T083917Z-d56613'],
+        'runs': ['20261203T083917Z-d56613', '20261204T002907Z-5dbae1', '20261204T004159Z-c88b44'],
     },
 }
 
