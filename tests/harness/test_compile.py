@@ -6,6 +6,7 @@ import json
 from clirun import kp, one_line_error
 
 from kernelpilot.harness import runner
+from kernelpilot.harness.resources import resident_warps
 from kernelpilot.harness.spec import load_task
 
 BROKEN_PDL = '''"""A copy kernel whose programmatic-dependent-launch branch calls a function that does not exist."""
@@ -88,3 +89,69 @@ def test_a_candidate_that_launches_no_triton_kernel_shows_nothing_and_fails(norm
     result = runner.compile_candidates(load_task(norm_task_copy), ["eager_only"]).results["eager_only"]
     assert all(c["passed"] and c["kernels"] == [] for c in result.cases.values())
     assert runner.compile_failure(result) == "launched no Triton kernel on any case"
+
+
+SPILLING = '''"""A row copy that holds a whole 16K-element fp32 row in one warp's registers: ptxas must spill."""
+import torch
+import triton
+import triton.language as tl
+
+from kernelpilot.launch import CachedLauncher
+
+PARENT = "triton_rows"
+MUTATION = "a planted register blow-up"
+EVIDENCE = []
+SOURCE = "written for this test"
+
+
+@triton.jit
+def _hoard(X, Y, n, BLOCK: tl.constexpr):
+    offsets = tl.arange(0, BLOCK)
+    row = tl.load(X + offsets, mask=offsets < n, other=0.0)
+    tl.store(Y + offsets, row * tl.sum(row * row, 0), mask=offsets < n)
+
+
+_launch = CachedLauncher(_hoard)
+
+
+def norm_infer(x, weight, bias, eps, is_rms_norm=False, out=None):
+    y = torch.empty_like(x) if out is None else out
+    _launch(x.dtype, (1,), (x, y, x.numel(), 16384), num_warps=1)
+    return y
+'''
+
+
+def test_registers_spills_and_occupancy_come_from_the_cubin(norm_task_copy):
+    (norm_task_copy / "candidates" / "hoarding.py").write_text(SPILLING)
+    case_id = "edge_rms_noaffine_19x256_bf16"
+    outcome = runner.compile_candidates(load_task(norm_task_copy), ["hoarding", "triton_rows"], case_ids=[case_id])
+    (hoard,) = outcome.results["hoarding"].cases[case_id]["resources"]
+    assert hoard["kernel"] == "_hoard" and hoard["warps"] == 1
+    assert hoard["local_bytes"] > 0 and hoard["registers"] > 128  # 512 fp32 a thread do not fit in 255 registers
+    assert (hoard["resident_warps"], hoard["limited_by"]) == (resident_warps(1, hoard["registers"], 1024)[0],
+                                                              "registers")
+    (rows,) = outcome.results["triton_rows"].cases[case_id]["resources"]
+    assert rows["kernel"] == "_norm_rows_kernel" and rows["local_bytes"] == 0
+    assert 0 < rows["registers"] <= 255 and rows["resident_warps"] % rows["warps"] == 0
+    assert rows["occupancy"] == rows["resident_warps"] / 64
+    assert rows["global_loads"].get("128") and rows["global_stores"].get("128")  # 16-byte vectors on these rows
+
+
+def test_the_resources_table_names_the_spill_and_the_fewest_warps(norm_task_copy):
+    (norm_task_copy / "candidates" / "hoarding.py").write_text(SPILLING)
+    table = kp("task", "compile", str(norm_task_copy), "--impl", "hoarding", env={"COLUMNS": "250"})
+    assert table.returncode == 0, table.stdout
+    resources = table.stdout[table.stdout.index("occupancy on sm_90"):]
+    row = next(line for line in resources.splitlines() if line.startswith("│ hoarding "))
+    cells = [cell.strip() for cell in row.split("│")[1:-1]]
+    assert cells[1:3] == ["_hoard", "1"] and int(cells[3].split("-")[-1]) > 128 and int(cells[4]) > 0
+    assert cells[6].endswith("/64 (registers)"), cells
+
+
+def test_all_cases_compiles_over_the_whole_workload(norm_task_copy):
+    task = load_task(norm_task_copy)
+    assert len(task.cases) > len(task.cases_for(interpret_only=True))
+    result = kp("task", "compile", str(norm_task_copy), "--impl", "triton_rows", "--all-cases", "--json")
+    assert result.returncode == 0, result.stderr
+    cases = json.loads(result.stdout)["results"]["triton_rows"]["cases"]
+    assert set(cases) == {case.id for case in task.cases} and all(c["resources"] for c in cases.values())

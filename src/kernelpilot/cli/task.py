@@ -38,9 +38,12 @@ def register(parser: argparse.ArgumentParser) -> None:
     check.add_argument("--trials", type=int, default=None, help="trials per case (default: the task's)")
 
     compiling = add_verb(verbs, "compile", cmd_compile,
-                         "compile each candidate's Triton kernels for the task's arch, on the CPU (small cases)",
-                         json_output=True)
+                         "compile each candidate's Triton kernels for the task's arch on the CPU: faults, "
+                         "registers, spills, occupancy", json_output=True)
     _common(compiling)
+    compiling.add_argument("--all-cases", action="store_true",
+                           help="every case of W, not only the small ones (no kernel runs: large cases only need "
+                                "their inputs' CPU memory)")
 
     bench = add_verb(verbs, "bench", cmd_bench, "time candidates and baselines over W on the GPU", json_output=True)
     _common(bench)
@@ -163,8 +166,9 @@ def cmd_compile(args) -> int:
     from kernelpilot.harness import runner, views
 
     task = _load(args.task)
+    case_ids = args.case or ([case.id for case in task.cases] if args.all_cases else None)
     with views.progress(console(), "compiling", quiet=args.json) as report:
-        outcome = runner.compile_candidates(task, args.impl, case_ids=args.case, progress=report)
+        outcome = runner.compile_candidates(task, args.impl, case_ids=case_ids, progress=report)
     if args.json:
         print_json({"sm": outcome.sm, "skipped": outcome.skipped,
                     "results": {name: {"error": r.error, "cases": r.cases} for name, r in outcome.results.items()}})

@@ -6,14 +6,15 @@ fail to compile for the GPU (a constexpr branch the interpreter never takes, suc
 launch, which it lacks; a helper with two typed returns; a layout the backend rejects). Here the worker calls the
 candidate exactly as the interpreter check does, with CPU tensors, but each launch is handed to Triton's compiler
 for the task's arch (sm_90 for h200, sm_100 for b200) instead of being run: the specialization (dtypes, 16-byte
-alignment, constexprs) comes from the real arguments, as on a GPU.
+alignment, constexprs) comes from the real arguments, as on a GPU. Each compiled kernel's registers, spills and the
+occupancy they allow are read from its cubin (`kernelpilot.harness.resources`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-COMPILED: list[str] = []  # the kernels compiled for the current case, in launch order
+COMPILED: list = []  # the kernels (CompiledKernel) compiled for the current case, in launch order
 
 
 def compile_instead_of_launching(sm: str) -> None:
@@ -37,7 +38,7 @@ def compile_instead_of_launching(sm: str) -> None:
         bound_args, specialization, options = binder(*args, **kwargs)
         options, signature, constexprs, attrs = self._pack_args(backend, kwargs, bound_args, specialization, options)
         compiled = compile(ASTSource(self, signature, constexprs, attrs), target=target, options=options.__dict__)
-        COMPILED.append(self.fn.__name__)
+        COMPILED.append(compiled)
         return compiled
 
     def compile_every_call(self, key, grid, args, **options):
@@ -52,16 +53,20 @@ def compile_instead_of_launching(sm: str) -> None:
 
 def compile_case(task, case, fn) -> dict:
     """Call the candidate on the case's inputs (CPU tensors); its launches compile instead of running. The call is
-    recorded as kernelpilot.replay records it on a GPU, and `replay` says whether a plan could be made of it."""
+    recorded as kernelpilot.replay records it on a GPU, and `replay` says whether a plan could be made of it;
+    `resources` holds each distinct compiled kernel's registers, spills and occupancy, in launch order."""
+    from kernelpilot.harness import resources
     from kernelpilot.harness.benchcase import bound_call
-    from kernelpilot.harness.inputs import make_args
+    from kernelpilot.harness.inputs import zero_args
     from kernelpilot.replay.recipe import record_call, replay_verdict
 
     COMPILED.clear()
-    values = make_args(case, seed=0, device="cpu")
+    values = zero_args(case, device="cpu")
     result, launches, watch = record_call(bound_call(task.ops[case.op], fn, values), ())
-    return {"passed": True, "kernels": sorted(set(COMPILED)), "error": None,
-            "replay": replay_verdict(list(values.values()), launches, result, watch)}
+    distinct = list({compiled.hash: compiled for compiled in COMPILED}.values())
+    return {"passed": True, "kernels": sorted({compiled.metadata.name for compiled in distinct}), "error": None,
+            "replay": replay_verdict(list(values.values()), launches, result, watch),
+            "resources": [resources.of_compiled(compiled).as_dict() for compiled in distinct]}
 
 
 def describe_failure(exc: BaseException) -> str:

@@ -87,6 +87,13 @@ def make_args(case: Case, seed: int, device: str | torch.device) -> dict[str, An
     return values
 
 
+def zero_args(case: Case, device: str | torch.device) -> dict[str, Any]:
+    """The case's arguments with zeros for values: what a compile needs (no value reaches the compiler), made at
+    memset speed rather than a random draw's, which takes minutes for W's largest CPU tensors."""
+    return {name: empty_tensor(spec, device).zero_() if isinstance(spec, dict) else literal_value(spec)
+            for name, spec in case.args.items()}
+
+
 def refill_args(case: Case, values: dict[str, Any], seed: int) -> dict[str, Any]:
     """New random values in the SAME buffers, so a cache keyed on data pointers returns stale results."""
     tensors = [values[name] for name, spec in case.args.items() if isinstance(spec, dict)]

@@ -58,7 +58,7 @@ def compile_table(console, task: Task, outcome) -> None:
 
     from kernelpilot.harness.runner import compile_failure
 
-    table = Table(title=f"{task.name}: Triton kernels compiled for {outcome.sm} on this machine (small cases)")
+    table = Table(title=f"{task.name}: Triton kernels compiled for {outcome.sm} on this machine")
     for column in ("implementation", "status", "cases compiled", "kernels", "replayable", "first failure or refusal"):
         table.add_column(column)
     for name, result in outcome.results.items():
@@ -73,6 +73,52 @@ def compile_table(console, task: Task, outcome) -> None:
     for name, why in outcome.skipped.items():
         table.add_row(name, "[yellow]skipped[/]", "", "", "", why)
     console.print(table)
+    resources_table(console, outcome)
+
+
+def resources_table(console, outcome) -> None:
+    """One row per candidate and kernel: its range of registers, any spill, the share of its global loads and
+    stores that move 16 bytes, and the case where it holds the fewest warps per SM (what caps a memory-bound
+    kernel's bytes in flight)."""
+    from rich.table import Table
+
+    from kernelpilot.harness.resources import MAX_WARPS_PER_SM
+
+    table = Table(title=f"registers, access widths and occupancy on {outcome.sm}, from the cubins")
+    for column in ("implementation", "kernel", "warps/block", "registers/thread", "spills (local B/thread)",
+                   "128-bit loads, stores", "fewest warps/SM", "on case"):
+        table.add_column(column)
+    for name, result in outcome.results.items():
+        usage: dict[str, list[tuple[str, dict]]] = {}
+        for case_id, case in result.cases.items():
+            for kernel in case.get("resources", []):
+                usage.setdefault(kernel["kernel"], []).append((case_id, kernel))
+        for kernel, seen in usage.items():
+            warps = sorted({k["warps"] for _, k in seen})
+            registers = [k["registers"] for _, k in seen]
+            spill = max(k["local_bytes"] for _, k in seen)
+            case_id, fewest = min(seen, key=lambda item: item[1]["resident_warps"])
+            table.add_row(name, kernel, _span(warps[0], warps[-1]), _span(min(registers), max(registers)),
+                          f"[red]{spill}[/]" if spill else "none",
+                          f"{_wide_share(k['global_loads'] for _, k in seen)}, "
+                          f"{_wide_share(k['global_stores'] for _, k in seen)}",
+                          f"{fewest['resident_warps']}/{MAX_WARPS_PER_SM} ({fewest['limited_by']})", case_id)
+    if table.rows:
+        console.print(table)
+
+
+def _wide_share(counts) -> str:
+    """"wide/all" over the instruction counts by width (keyed by the bits as a string)."""
+    total = wide = 0
+    for by_width in counts:
+        for bits, count in by_width.items():
+            total += count
+            wide += count if bits == "128" else 0
+    return f"{wide}/{total}"
+
+
+def _span(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}-{high}"
 
 
 def bench_table(console, task: Task, outcome) -> None:

@@ -1,0 +1,117 @@
+"""What a compiled kernel costs an SM, read from its cubin on the CPU: registers per thread, local memory (spills),
+shared memory, and the occupancy those allow on the target arch.
+
+A memory-bound kernel needs enough bytes in flight to cover DRAM latency, each thread moving 16 bytes an access;
+too many registers per thread cap the warps an SM holds, and with them the loads in flight, and an access the
+compiler could not prove aligned is split into narrower ones. The figures here come from the compiler's own output
+(`cuobjdump -res-usage` and `-sass` on the cubin Triton built: the counts ptxas reports, and the global load and
+store instructions by width, counted in the code, not as executed), so a register-bound tile policy, a spill or a
+load that lost its vector width shows up in `task compile` without a GPU.
+
+Occupancy follows CUDA's occupancy calculator for the limits of compute capability 9.x and 10.x: registers are
+allocated per warp in units of 256, warps in groups of 4; an SM holds 64 warps, 32 blocks, 64K registers and
+228 KB of shared memory, of which the driver reserves 1 KB per block.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+WARP = 32
+REGISTERS_PER_SM = 65536
+REGISTER_UNIT = 256  # registers are handed to a warp in units of this many
+WARP_GROUP = 4  # ... and warps to an SM in groups of this many
+MAX_WARPS_PER_SM = 64
+MAX_BLOCKS_PER_SM = 32
+SHARED_PER_SM = 233472  # 228 KB on sm_90 and sm_100
+RESERVED_SHARED_PER_BLOCK = 1024
+
+_USAGE = re.compile(r"REG:(\d+)\s+STACK:(\d+)\s+SHARED:(\d+)\s+LOCAL:(\d+)")
+_GLOBAL_ACCESS = re.compile(r"\b(LDG|STG)((?:\.[A-Z0-9_]+)*)")
+_WIDTH_SUFFIXES = {"128": 128, "64": 64, "U16": 16, "S16": 16, "U8": 8, "S8": 8}
+
+
+@dataclass(frozen=True)
+class KernelResources:
+    kernel: str
+    warps: int  # per block
+    registers: int  # per thread
+    local_bytes: int  # per thread: spills and local arrays, served from L1/L2/DRAM
+    shared_bytes: int  # per block, static + dynamic (the driver's reserved KB counted once)
+    resident_warps: int  # per SM, under all limits below
+    limited_by: str  # "registers", "shared memory", "warps" or "blocks"
+    global_loads: dict[int, int]  # bits an access -> load instructions in the code
+    global_stores: dict[int, int]
+
+    @property
+    def occupancy(self) -> float:
+        return self.resident_warps / MAX_WARPS_PER_SM
+
+    def as_dict(self) -> dict:
+        """The JSON form, widths keyed by string as JSON keys them."""
+        return {**asdict(self), "occupancy": round(self.occupancy, 4),
+                "global_loads": {str(bits): n for bits, n in self.global_loads.items()},
+                "global_stores": {str(bits): n for bits, n in self.global_stores.items()}}
+
+
+def cuobjdump(cubin: bytes, *flags: str) -> str:
+    """What Triton's own cuobjdump prints for the cubin with these flags."""
+    from triton import knobs
+
+    with tempfile.TemporaryDirectory(prefix="kernelpilot-cubin-") as scratch:
+        path = Path(scratch) / "kernel.cubin"
+        path.write_bytes(cubin)
+        return subprocess.run([knobs.nvidia.cuobjdump.path, *flags, str(path)], capture_output=True, text=True,
+                              check=True).stdout
+
+
+def cubin_usage(cubin: bytes) -> tuple[int, int, int, int]:
+    """(registers, stack bytes, static shared bytes, local bytes) of the one kernel in a cubin."""
+    listing = cuobjdump(cubin, "-res-usage")
+    match = _USAGE.search(listing)
+    if match is None:
+        raise ValueError(f"cuobjdump printed no resource line for the cubin: {listing.strip()[:200]!r}")
+    registers, stack, static_shared, local = (int(g) for g in match.groups())
+    return registers, stack, static_shared, local
+
+
+def access_widths(sass: str) -> tuple[dict[int, int], dict[int, int]]:
+    """Global load and store instructions in SASS, counted by bits an access (32 where no width suffix)."""
+    loads: dict[int, int] = {}
+    stores: dict[int, int] = {}
+    for opcode, suffixes in _GLOBAL_ACCESS.findall(sass):
+        bits = next((_WIDTH_SUFFIXES[s] for s in suffixes.split(".") if s in _WIDTH_SUFFIXES), 32)
+        counts = loads if opcode == "LDG" else stores
+        counts[bits] = counts.get(bits, 0) + 1
+    return loads, stores
+
+
+def resident_warps(warps: int, registers: int, shared_bytes: int) -> tuple[int, str]:
+    """Warps an SM holds of a kernel with these per-block warps, per-thread registers and per-block shared memory,
+    and the limit that binds first."""
+    registers_per_warp = -(-registers * WARP // REGISTER_UNIT) * REGISTER_UNIT
+    warps_by_registers = REGISTERS_PER_SM // registers_per_warp // WARP_GROUP * WARP_GROUP
+    limits = {  # the SM's fixed ceilings first, so that a tie names them rather than the kernel's choices
+        "warps": MAX_WARPS_PER_SM // warps,
+        "blocks": MAX_BLOCKS_PER_SM,
+        "registers": warps_by_registers // warps,
+        "shared memory": SHARED_PER_SM // shared_bytes,
+    }
+    binding = min(limits, key=limits.get)
+    return limits[binding] * warps, binding
+
+
+def of_compiled(compiled) -> KernelResources:
+    """The resources of a kernel Triton compiled (a CompiledKernel, whether or not a GPU could load it)."""
+    registers, stack, static_shared, local = cubin_usage(compiled.asm["cubin"])
+    warps = compiled.metadata.num_warps
+    shared = compiled.metadata.shared + max(static_shared, RESERVED_SHARED_PER_BLOCK)
+    resident, binding = resident_warps(warps, registers, shared)
+    loads, stores = access_widths(cuobjdump(compiled.asm["cubin"], "-sass"))
+    return KernelResources(kernel=compiled.metadata.name, warps=warps, registers=registers,
+                           local_bytes=max(local, stack), shared_bytes=shared, resident_warps=resident,
+                           limited_by=binding, global_loads=loads, global_stores=stores)

@@ -1,0 +1,32 @@
+"""The occupancy arithmetic, against figures worked by hand from CUDA's occupancy calculator rules for sm_90."""
+
+import pytest
+
+from kernelpilot.harness.resources import access_widths, resident_warps
+
+
+@pytest.mark.parametrize(("warps", "registers", "shared", "expected"), [
+    (4, 163, 1040, (12, "registers")),  # 163 x 32 -> 5376 a warp; 65536 / 5376 = 12 warps, a multiple of 4
+    (4, 95, 1040, (20, "registers")),  # 3072 a warp; 21 warps, rounded down to the group of 4
+    (4, 62, 1040, (32, "registers")),  # 2048 a warp; 32 warps
+    (4, 32, 1040, (64, "warps")),  # 1024 a warp would allow 64: the 64-warp ceiling binds as well
+    (8, 255, 1040, (8, "registers")),  # 8192 a warp: 8 warps, one block of 8
+    (1, 16, 1024, (32, "blocks")),  # 32 one-warp blocks at most
+    (4, 32, 100 * 1024, (8, "shared memory")),  # two 100 KB blocks fit 228 KB
+])
+def test_resident_warps(warps, registers, shared, expected):
+    assert resident_warps(warps, registers, shared) == expected
+
+
+def test_access_widths_count_global_loads_and_stores_by_width():
+    sass = """
+        /*0100*/                   LDG.E.128 R4, desc[UR4][R2.64] ;
+        /*0110*/                   LDG.E.128.CONSTANT R8, desc[UR4][R6.64] ;
+        /*0120*/                   LDG.E R12, desc[UR4][R10.64] ;
+        /*0130*/                   LDG.E.U16 R13, desc[UR4][R10.64+0x2] ;
+        /*0140*/                   LDS R14, [R15] ;
+        /*0150*/                   STG.E.64 desc[UR4][R16.64], R18 ;
+        /*0160*/                   STG.E.128 desc[UR4][R20.64], R4 ;
+        /*0170*/                   LDL R22, [R1+0x10] ;
+    """
+    assert access_widths(sass) == ({128: 2, 32: 1, 16: 1}, {64: 1, 128: 1})
