@@ -155,3 +155,16 @@ def test_all_cases_compiles_over_the_whole_workload(norm_task_copy):
     assert result.returncode == 0, result.stderr
     cases = json.loads(result.stdout)["results"]["triton_rows"]["cases"]
     assert set(cases) == {case.id for case in task.cases} and all(c["resources"] for c in cases.values())
+
+
+def test_a_refactor_that_changes_no_instruction_keeps_every_sass_digest(norm_task_copy):
+    candidates = norm_task_copy / "candidates"
+    source = (candidates / "triton_rows.py").read_text()
+    (candidates / "triton_rows_renamed.py").write_text(source.replace('"""', '"""Renamed, otherwise the same. ', 1))
+    outcome = runner.compile_candidates(load_task(norm_task_copy), ["triton_rows", "triton_rows_renamed"])
+
+    def digests(name):
+        return {case: [k["sass_digest"] for k in c["resources"]] for case, c in outcome.results[name].cases.items()}
+
+    assert digests("triton_rows") == digests("triton_rows_renamed")
+    assert len({d for ds in digests("triton_rows").values() for d in ds}) > 1  # the cases' specializations differ

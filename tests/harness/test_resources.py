@@ -2,7 +2,7 @@
 
 import pytest
 
-from kernelpilot.harness.resources import access_widths, resident_warps
+from kernelpilot.harness.resources import access_widths, resident_warps, sass_digest
 
 
 @pytest.mark.parametrize(("warps", "registers", "shared", "expected"), [
@@ -30,3 +30,16 @@ def test_access_widths_count_global_loads_and_stores_by_width():
         /*0170*/                   LDL R22, [R1+0x10] ;
     """
     assert access_widths(sass) == ({128: 2, 32: 1, 16: 1}, {64: 1, 128: 1})
+
+
+def test_the_sass_digest_reads_instructions_not_addresses_or_encodings():
+    listing = """
+        Function : _kernel
+        /*0000*/                   LDC R1, c[0x0][0x28] ;                 /* 0x00000a00ff017b82 */
+                                                                          /* 0x000fe40000000800 */
+        /*0010*/                   LDG.E.128 R4, desc[UR4][R2.64] ;        /* 0x0000000402047981 */
+    """
+    moved = listing.replace("/*0010*/", "/*0020*/").replace("0x0000000402047981", "0x1111111111111111")
+    narrower = listing.replace("LDG.E.128", "LDG.E.64")
+    assert sass_digest(listing) == sass_digest(moved) != sass_digest(narrower)
+    assert sass_digest("") != sass_digest(listing)

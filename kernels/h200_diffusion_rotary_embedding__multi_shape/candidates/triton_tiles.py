@@ -4,7 +4,10 @@ SGLang's standard kernel loads the even and the odd elements of each pair with t
 autotuned over tiny tiles (1 to 8 heads of 32..64 pairs) with one program per token; its LTX-2 kernel (0.5.12)
 runs one head per program with a single warp (13-29% of the copy ceiling). Here the standard kernel reads whole
 rows in 16-byte vectors and separates the pairs in registers, and the LTX-2 kernel takes enough heads per program
-to fill the GPU with 16-byte loads of x, cos and sin; both rounding contracts are kept.
+to fill the GPU; both rounding contracts are kept. The LTX-2 tiles the sweep chose hold 2 to 4 elements of a
+half-row a thread, so their loads of x, cos and sin are 4 or 8 bytes wide (`task compile`,
+docs/kernel-resources-sm90.txt), not 16: the sweep timed the 16-byte variants (32 heads x 4 warps on 1536 tokens)
+and found them slower.
 """
 
 from kernelpilot.launch import ceil_div, next_pow2

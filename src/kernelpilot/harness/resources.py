@@ -6,7 +6,8 @@ too many registers per thread cap the warps an SM holds, and with them the loads
 compiler could not prove aligned is split into narrower ones. The figures here come from the compiler's own output
 (`cuobjdump -res-usage` and `-sass` on the cubin Triton built: the counts ptxas reports, and the global load and
 store instructions by width, counted in the code, not as executed), so a register-bound tile policy, a spill or a
-load that lost its vector width shows up in `task compile` without a GPU.
+load that lost its vector width shows up in `task compile` without a GPU. A digest of the instructions tells
+whether a refactor left the compiled code as it was (and with it every timing measured before).
 
 Occupancy follows CUDA's occupancy calculator for the limits of compute capability 9.x and 10.x: registers are
 allocated per warp in units of 256, warps in groups of 4; an SM holds 64 warps, 32 blocks, 64K registers and
@@ -15,6 +16,7 @@ allocated per warp in units of 256, warps in groups of 4; an SM holds 64 warps, 
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import tempfile
@@ -31,6 +33,7 @@ SHARED_PER_SM = 233472  # 228 KB on sm_90 and sm_100
 RESERVED_SHARED_PER_BLOCK = 1024
 
 _USAGE = re.compile(r"REG:(\d+)\s+STACK:(\d+)\s+SHARED:(\d+)\s+LOCAL:(\d+)")
+_INSTRUCTION = re.compile(r"^\s*/\*[0-9a-f]{4,}\*/\s*([^;]*);", re.MULTILINE)
 _GLOBAL_ACCESS = re.compile(r"\b(LDG|STG)((?:\.[A-Z0-9_]+)*)")
 _WIDTH_SUFFIXES = {"128": 128, "64": 64, "U16": 16, "S16": 16, "U8": 8, "S8": 8}
 
@@ -46,6 +49,7 @@ class KernelResources:
     limited_by: str  # "registers", "shared memory", "warps" or "blocks"
     global_loads: dict[int, int]  # bits an access -> load instructions in the code
     global_stores: dict[int, int]
+    sass_digest: str  # of the instructions alone (no addresses, encodings or header)
 
     @property
     def occupancy(self) -> float:
@@ -77,6 +81,11 @@ def cubin_usage(cubin: bytes) -> tuple[int, int, int, int]:
         raise ValueError(f"cuobjdump printed no resource line for the cubin: {listing.strip()[:200]!r}")
     registers, stack, static_shared, local = (int(g) for g in match.groups())
     return registers, stack, static_shared, local
+
+
+def sass_digest(sass: str) -> str:
+    """12 hex digits that change exactly when an instruction of the listing does."""
+    return hashlib.sha256("\n".join(_INSTRUCTION.findall(sass)).encode()).hexdigest()[:12]
 
 
 def access_widths(sass: str) -> tuple[dict[int, int], dict[int, int]]:
@@ -111,7 +120,9 @@ def of_compiled(compiled) -> KernelResources:
     warps = compiled.metadata.num_warps
     shared = compiled.metadata.shared + max(static_shared, RESERVED_SHARED_PER_BLOCK)
     resident, binding = resident_warps(warps, registers, shared)
-    loads, stores = access_widths(cuobjdump(compiled.asm["cubin"], "-sass"))
+    sass = cuobjdump(compiled.asm["cubin"], "-sass")
+    loads, stores = access_widths(sass)
     return KernelResources(kernel=compiled.metadata.name, warps=warps, registers=registers,
                            local_bytes=max(local, stack), shared_bytes=shared, resident_warps=resident,
-                           limited_by=binding, global_loads=loads, global_stores=stores)
+                           limited_by=binding, global_loads=loads, global_stores=stores,
+                           sass_digest=sass_digest(sass))
