@@ -1,7 +1,8 @@
 """Tile sweep over the small and mid-size cases that miss their device target in five tasks: graph-replayed device
 time of each candidate's kernel under every (rows per program, columns, warps) setting worth trying, each output
 checked against the task's reference. Feeds the tile policies of rotary, scale-shift, select01, qknorm_rope,
-norm_tanh_mul_add and norm_infer; the printed tables are kept in docs/small-tiles-sweep-h200.txt."""
+norm_tanh_mul_add and norm_infer, and the rows a program streams in norm_scale_shift's triton_stream_rows; the
+printed tables are kept in docs/small-tiles-sweep-h200.txt."""
 
 import sys
 from pathlib import Path
@@ -43,7 +44,14 @@ def swapped(holder: str, make: Callable) -> Callable:
 def rebuilt_entry_points(module: Any, rows: int, warps: int) -> Callable[[str], Callable]:
     """norm_tanh_mul_add's and norm_scale_shift's entry points close over their wrapper: a fresh set per setting,
     from the candidate's `entry_points(tile_config)` factory."""
-    functions = {fn.__name__: fn for fn in module.entry_points(lambda n_rows, width, element_size: (rows, warps))}
+    functions = {fn.__name__: fn for fn in module.entry_points(lambda *shape: (rows, warps))}
+    return functions.__getitem__
+
+
+def streamed_entry_points(module: Any, rows: int, warps: int, max_registers: int) -> Callable[[str], Callable]:
+    """norm_scale_shift's streamed kernel: rows a program streams, warps, and the register cap (0: none)."""
+    functions = {fn.__name__: fn for fn in module.entry_points(lambda *shape: (rows, warps),
+                                                               lambda width: max_registers or None)}
     return functions.__getitem__
 
 
@@ -91,6 +99,11 @@ SWEEPS = [  # task folder, candidate whose helpers build the variants, variant b
       "qwen_image_res_47x3072_sbd_g11d", "qwen_edit_res_195x3072_sbd_g11d", "qwen_image_4096x3072_s11d",
       "qwen_image_res_4096x3072_s11d_g11d", "fire_edit_8424x3072_s11d", "hunyuan_27085x3072_sbd",
       "wan_t2v_75600x5120_s11d"]),
+    (MODULATED, "triton_stream_rows", streamed_entry_points,
+     grid(rows=(1, 4, 8, 16), warps=(4, 8), max_registers=(0, 128)),
+     ["wan_t2v_37800x5120_s11d32", "wan_t2v_res_37800x5120_s11d32_gnone", "wan_t2v_75600x5120_s11d",
+      "qwen_image_4096x3072_s11d", "fire_edit_8424x3072_s11d", "hunyuan_27085x3072_sbd",
+      "edge_ln_per_frame_2x6x256_bf16", "edge_res_rms_frame_gate_2x4x256_bf16"]),
     (MODULATED, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2, 4), warps=FEW_WARPS),
      ["edge_ln_affine_bd_mod_2x3x512_bf16", "edge_ln_per_frame_2x6x256_bf16", "edge_res_scalar_gate_wb32_1x5x256_bf16",
       "edge_res_rms_frame_gate_2x4x256_bf16"]),

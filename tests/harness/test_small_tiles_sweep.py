@@ -12,6 +12,8 @@ CHECK = '''
 import sys
 sys.path.insert(0, "scripts/gpu")
 import torch
+from kernelpilot.harness.interpreter import patch_interpreter
+patch_interpreter()  # as the harness's interpreter checks run (runtime loop bounds, bf16 rounding)
 import sweep_small_tiles as sweep
 from kernelpilot.harness import impls
 from kernelpilot.harness.benchcase import bound_call

@@ -1,8 +1,9 @@
-"""The row kernel for norm + scale/shift (optionally after residual + gate * x) and its lean wrapper, shared by this
-task's candidates (not a candidate).
+"""The row kernels for norm + scale/shift (optionally after residual + gate * x) and their lean wrapper, shared by
+this task's candidates (not a candidate).
 
-Each program takes ROWS rows of [B*S, D]: it reads x (and the residual) once with 16-byte vectors, writes y (and
-the new residual) once, and reads the modulation rows it needs. A modulation operand of any accepted shape is
+Each program of the row kernel holds ROWS rows of [B*S, D] at once; the stream kernel takes ROWS rows one after
+another, loading the next row's x while it reduces the current one. Both read x (and the residual) once with
+16-byte vectors, write y (and the new residual) once, and read the modulation rows they need. A modulation operand of any accepted shape is
 described to the kernel by two row strides and a frame length: element (b, s, d) sits at
 b * batch_stride + (s // frame_len) * frame_stride + d, or at 0 for a one-element operand.
 
@@ -14,7 +15,7 @@ import torch
 import triton
 import triton.language as tl
 
-from kernelpilot.launch import CachedLauncher, aligned, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, aligned, ceil_div, multiprocessors, next_pow2
 from kernelpilot.pdl import pdl_prologue
 from kernelpilot.replay import planned
 
@@ -28,6 +29,21 @@ def _operand(P, b, s, cols, mask, batch_stride, frame_stride, frame_len, SCALAR:
         rows = (b * batch_stride + (s // frame_len) * frame_stride)[:, None]
         value = tl.load(P + rows + cols[None, :], mask=mask, other=0.0).to(tl.float32)
     return value
+
+
+@triton.jit
+def _normalized(h, mask, eps, D: tl.constexpr, IS_RMS: tl.constexpr):
+    if not IS_RMS:
+        h = tl.where(mask, h - (tl.sum(h, axis=1) / D)[:, None], 0.0)
+    return h * tl.rsqrt(tl.sum(h * h, axis=1) / D + eps)[:, None]
+
+
+@triton.jit
+def _modulate(Y, n, scale, shift, mask, out_at):
+    """y = n * (1 + scale) + shift, stored; the contract rounds the (affine) norm to x's dtype before modulating."""
+    n = n.to(Y.dtype.element_ty).to(tl.float32)
+    y = n * (1.0 + scale) + shift
+    tl.store(Y + out_at, y.to(Y.dtype.element_ty), mask=mask)
 
 
 @triton.jit(do_not_specialize=["n_rows", "seq_len", "scale_frame", "shift_frame", "gate_frame", "eps"])
@@ -65,16 +81,62 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
         r = h.to(R_OUT.dtype.element_ty)
         tl.store(R_OUT + out_at, r, mask=mask)
         h = r.to(tl.float32)  # the norm reads the residual as stored
-    if not IS_RMS:
-        h = tl.where(mask, h - (tl.sum(h, axis=1) / D)[:, None], 0.0)
-    n = h * tl.rsqrt(tl.sum(h * h, axis=1) / D + eps)[:, None]
+    n = _normalized(h, mask, eps, D, IS_RMS)
     if HAS_W:
         n = n * w
     if HAS_B:
         n = n + bias
-    n = n.to(Y.dtype.element_ty).to(tl.float32)  # the contract rounds the norm to x's dtype before modulating
-    y = n * (1.0 + scale) + shift
-    tl.store(Y + out_at, y.to(Y.dtype.element_ty), mask=mask)
+    _modulate(Y, n, scale, shift, mask, out_at)
+
+
+@triton.jit(do_not_specialize=["n_rows", "seq_len", "scale_frame", "shift_frame", "gate_frame", "eps"])
+def _modulated_norm_stream_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows, seq_len, eps,
+                                  x_row_stride, res_row_stride,
+                                  scale_batch, scale_frame_stride, scale_frame,
+                                  shift_batch, shift_frame_stride, shift_frame,
+                                  gate_batch, gate_frame_stride, gate_frame,
+                                  D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
+                                  HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr,
+                                  HAS_B: tl.constexpr, SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr,
+                                  GATE_SCALAR: tl.constexpr, PDL: tl.constexpr):
+    """ROWS consecutive rows a program, one at a time: the next row's x (and residual) is loaded, still in its
+    16-bit form, before the current row is reduced, so a program keeps a row's bytes in flight while it computes,
+    where the one-row kernel's registers hold fp32 copies of every operand and nothing is in flight once they
+    have arrived. The other operands are loaded after the reductions (L2 hits for those shared by all rows)."""
+    pdl_prologue(PDL)
+    cols = tl.arange(0, BLOCK_D)
+    col_ok = cols < D
+    here = col_ok[None, :]
+    first = tl.program_id(0) * ROWS
+    end = tl.minimum(first + ROWS, n_rows)
+    x_next = tl.load(X + first.to(tl.int64) * x_row_stride + cols, mask=col_ok, other=0.0)
+    if HAS_RES:
+        res_next = tl.load(RES + first.to(tl.int64) * res_row_stride + cols, mask=col_ok, other=0.0)
+    for row in tl.range(first, end):
+        rows64 = tl.full((1,), row, tl.int64)
+        h = x_next.to(tl.float32)[None, :]
+        if HAS_RES:
+            residual = res_next.to(tl.float32)[None, :]
+        ahead = col_ok & (row + 1 < end)
+        x_next = tl.load(X + (rows64 + 1) * x_row_stride + cols, mask=ahead, other=0.0)
+        if HAS_RES:
+            res_next = tl.load(RES + (rows64 + 1) * res_row_stride + cols, mask=ahead, other=0.0)
+        b, s = rows64 // seq_len, rows64 % seq_len
+        out_at = rows64[:, None] * D + cols[None, :]
+        if HAS_RES:
+            if HAS_GATE:
+                h = h * _operand(GATE, b, s, cols, here, gate_batch, gate_frame_stride, gate_frame, GATE_SCALAR)
+            r = (h + residual).to(R_OUT.dtype.element_ty)
+            tl.store(R_OUT + out_at, r, mask=here)
+            h = r.to(tl.float32)
+        n = _normalized(h, here, eps, D, IS_RMS)
+        if HAS_W:
+            n = n * tl.load(W + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+        if HAS_B:
+            n = n + tl.load(BIAS + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
+        _modulate(Y, n, _operand(SCALE, b, s, cols, here, scale_batch, scale_frame_stride, scale_frame, SCALE_SCALAR),
+                  _operand(SHIFT, b, s, cols, here, shift_batch, shift_frame_stride, shift_frame, SHIFT_SCALAR),
+                  here, out_at)
 
 
 def modulation_layout(t, batch, seq_len, width):
@@ -101,11 +163,14 @@ def modulation_layout(t, batch, seq_len, width):
 
 
 class ModulatedNorm:
-    """fused_norm_scale_shift and the residual variant over one kernel, with a tile policy (rows, warps)."""
+    """fused_norm_scale_shift and the residual variant over one kernel, with a tile policy (n_rows, width, element
+    size, SMs -> rows, warps): the rows a program holds at once, or with `stream` the rows it takes one after
+    another; `register_cap` may cap a thread's registers by row width, so that more programs share an SM."""
 
-    def __init__(self, tile_config):
+    def __init__(self, tile_config, stream, register_cap):
         self.tile_config = tile_config
-        self.launch = CachedLauncher(_modulated_norm_kernel, pdl=True)
+        self.register_cap = register_cap
+        self.launch = CachedLauncher(_modulated_norm_stream_kernel if stream else _modulated_norm_kernel, pdl=True)
 
     def __call__(self, x, residual, gate, weight, bias, scale, shift, norm_type, eps):
         if norm_type not in ("layer", "rms"):
@@ -120,7 +185,7 @@ class ModulatedNorm:
                                        modulation_layout(shift, batch, seq_len, width),
                                        modulation_layout(gate, batch, seq_len, width))
         n_rows = batch * seq_len
-        rows, warps = self.tile_config(n_rows, width, x.element_size())
+        rows, warps = self.tile_config(n_rows, width, x.element_size(), multiprocessors(x))
         row_strides = (x_rows.stride(0), 0 if res_rows is None else res_rows.stride(0))
         # Triton specializes pointers on 16-byte alignment and dtype, ints on 1 and 16-divisibility: the strides
         # and layouts themselves, the dtypes and the alignment pin the binary.
@@ -135,13 +200,18 @@ class ModulatedNorm:
                      *scale_at[:3], *shift_at[:3], *gate_at[:3], width, next_pow2(width), rows,
                      norm_type == "rms", residual is not None, gate is not None, weight is not None, bias is not None,
                      scale_at[3], shift_at[3], gate_at[3]),
-                    num_warps=warps)
+                    num_warps=warps, **self._register_option(width))
         return y if residual is None else (y, r_out)
 
+    def _register_option(self, width):
+        cap = self.register_cap(width) if self.register_cap else None
+        return {"maxnreg": cap} if cap else {}
 
-def entry_points(tile_config):
-    """The task's two ops over one ModulatedNorm with this tile policy, for a candidate to export."""
-    norm = planned(ModulatedNorm(tile_config))
+
+def entry_points(tile_config, stream=False, register_cap=None):
+    """The task's two ops over one ModulatedNorm with this tile policy, kernel and register cap (width -> a
+    thread's registers for ptxas, or None), for a candidate to export."""
+    norm = planned(ModulatedNorm(tile_config, stream, register_cap))
 
     def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
         return norm(x, None, None, weight, bias, scale, shift, norm_type, eps)

@@ -13,7 +13,7 @@ EVIDENCE = ["task h200_diffusion_norm_infer__multi_shape map on H200 (run 202611
 SOURCE = "written for this task"
 
 
-def tile_config(n_rows, width, element_size):
+def tile_config(n_rows, width, element_size, sms):
     return 1, min(max(next_pow2(width) // 512, 2), 8)
 
 

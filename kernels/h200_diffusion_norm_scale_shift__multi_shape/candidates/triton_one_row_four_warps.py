@@ -15,7 +15,7 @@ EVIDENCE = ["docs/norm-tiles-sweep-h200.txt (scripts/gpu/sweep_small_tiles.py on
 SOURCE = "written for this task"
 
 
-def tile_config(n_rows, width, element_size):
+def tile_config(n_rows, width, element_size, sms):
     return 1, max(1, min(next_pow2(width) // 128, 4 if element_size == 2 else 8))
 
 

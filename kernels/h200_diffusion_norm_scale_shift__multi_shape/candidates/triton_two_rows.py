@@ -16,7 +16,7 @@ EVIDENCE = ["the tile policy of triton_rows_pair in task h200_diffusion_norm_inf
 SOURCE = "written for this task"
 
 
-def tile_config(n_rows, width, element_size):
+def tile_config(n_rows, width, element_size, sms):
     return 2, (4 if element_size == 2 and n_rows >= 16384 else 8)
 
 
