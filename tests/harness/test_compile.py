@@ -168,3 +168,15 @@ def test_a_refactor_that_changes_no_instruction_keeps_every_sass_digest(norm_tas
 
     assert digests("triton_rows") == digests("triton_rows_renamed")
     assert len({d for ds in digests("triton_rows").values() for d in ds}) > 1  # the cases' specializations differ
+
+
+def test_a_cuobjdump_that_fails_leaves_the_compile_verdict_and_says_why_resources_are_missing(norm_task_copy, tmp_path,
+                                                                                           monkeypatch):
+    broken = tmp_path / "cuobjdump"  # answers Triton's version probe, then fails as a mismatched build would
+    broken.write_text('#!/bin/sh\nif [ "$1" = --version ]; then echo "Cuda compilation tools, release 12.8, V12.8.93";'
+                      ' exit 0; fi\nexit 3\n')
+    broken.chmod(0o755)
+    monkeypatch.setenv("TRITON_CUOBJDUMP_PATH", str(broken))
+    result = runner.compile_candidates(load_task(norm_task_copy), ["triton_rows"]).results["triton_rows"]
+    assert runner.compiled_everywhere(result)
+    assert all(c["resources"] == [] and "exit status 3" in c["resources_error"] for c in result.cases.values())

@@ -12,6 +12,7 @@ occupancy they allow are read from its cubin (`kernelpilot.harness.resources`).
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 COMPILED: list = []  # the kernels (CompiledKernel) compiled for the current case, in launch order
@@ -64,9 +65,13 @@ def compile_case(task, case, fn) -> dict:
     values = zero_args(case, device="cpu")
     result, launches, watch = record_call(bound_call(task.ops[case.op], fn, values), ())
     distinct = list({compiled.hash: compiled for compiled in COMPILED}.values())
-    return {"passed": True, "kernels": sorted({compiled.metadata.name for compiled in distinct}), "error": None,
-            "replay": replay_verdict(list(values.values()), launches, result, watch),
-            "resources": [resources.of_compiled(compiled).as_dict() for compiled in distinct]}
+    outcome = {"passed": True, "kernels": sorted({compiled.metadata.name for compiled in distinct}), "error": None,
+               "replay": replay_verdict(list(values.values()), launches, result, watch), "resources": []}
+    try:
+        outcome["resources"] = [resources.of_compiled(compiled).as_dict() for compiled in distinct]
+    except (OSError, RuntimeError, subprocess.CalledProcessError, ValueError) as exc:  # no (working) cuobjdump
+        outcome["resources_error"] = describe_failure(exc)  # the kernels compiled: that verdict stands
+    return outcome
 
 
 def describe_failure(exc: BaseException) -> str:

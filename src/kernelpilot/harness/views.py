@@ -105,6 +105,10 @@ def resources_table(console, outcome) -> None:
                           f"{fewest['resident_warps']}/{MAX_WARPS_PER_SM} ({fewest['limited_by']})", case_id)
     if table.rows:
         console.print(table)
+    for name, result in outcome.results.items():
+        unread = next((c["resources_error"] for c in result.cases.values() if c.get("resources_error")), None)
+        if unread:
+            console.print(f"[yellow]{name}: resources not read[/] ({unread})")
 
 
 def _wide_share(counts) -> str:
