@@ -4,7 +4,7 @@ shared memory, and the occupancy those allow on the target arch.
 A memory-bound kernel needs enough bytes in flight to cover DRAM latency, each thread moving 16 bytes an access;
 too many registers per thread cap the warps an SM holds, and with them the loads in flight, and an access the
 compiler could not prove aligned is split into narrower ones. The figures here come from the compiler's own output
-(`cuobjdump -res-usage` and `-sass` on the cubin Triton built: the counts ptxas reports, and the global load and
+(`cuobjdump -res-usage -sass` on the cubin Triton built: the counts ptxas reports, and the global load and
 store instructions by width, counted in the code, not as executed), so a register-bound tile policy, a spill or a
 load that lost its vector width shows up in `task compile` without a GPU. A digest of the instructions tells
 whether a refactor left the compiled code as it was (and with it every timing measured before).
@@ -62,20 +62,19 @@ class KernelResources:
                 "global_stores": {str(bits): n for bits, n in self.global_stores.items()}}
 
 
-def cuobjdump(cubin: bytes, *flags: str) -> str:
-    """What Triton's own cuobjdump prints for the cubin with these flags."""
+def cubin_listing(cubin: bytes) -> str:
+    """Triton's own cuobjdump on the cubin: its resource line and its SASS."""
     from triton import knobs
 
     with tempfile.TemporaryDirectory(prefix="kernelpilot-cubin-") as scratch:
         path = Path(scratch) / "kernel.cubin"
         path.write_bytes(cubin)
-        return subprocess.run([knobs.nvidia.cuobjdump.path, *flags, str(path)], capture_output=True, text=True,
-                              check=True).stdout
+        return subprocess.run([knobs.nvidia.cuobjdump.path, "-res-usage", "-sass", str(path)], capture_output=True,
+                              text=True, check=True).stdout
 
 
-def cubin_usage(cubin: bytes) -> tuple[int, int, int, int]:
-    """(registers, stack bytes, static shared bytes, local bytes) of the one kernel in a cubin."""
-    listing = cuobjdump(cubin, "-res-usage")
+def usage(listing: str) -> tuple[int, int, int, int]:
+    """(registers, stack bytes, static shared bytes, local bytes) of the one kernel in a cubin's listing."""
     match = _USAGE.search(listing)
     if match is None:
         raise ValueError(f"cuobjdump printed no resource line for the cubin: {listing.strip()[:200]!r}")
@@ -116,13 +115,13 @@ def resident_warps(warps: int, registers: int, shared_bytes: int) -> tuple[int, 
 
 def of_compiled(compiled) -> KernelResources:
     """The resources of a kernel Triton compiled (a CompiledKernel, whether or not a GPU could load it)."""
-    registers, stack, static_shared, local = cubin_usage(compiled.asm["cubin"])
+    listing = cubin_listing(compiled.asm["cubin"])
+    registers, stack, static_shared, local = usage(listing)
     warps = compiled.metadata.num_warps
     shared = compiled.metadata.shared + max(static_shared, RESERVED_SHARED_PER_BLOCK)
     resident, binding = resident_warps(warps, registers, shared)
-    sass = cuobjdump(compiled.asm["cubin"], "-sass")
-    loads, stores = access_widths(sass)
+    loads, stores = access_widths(listing)
     return KernelResources(kernel=compiled.metadata.name, warps=warps, registers=registers,
                            local_bytes=max(local, stack), shared_bytes=shared, resident_warps=resident,
                            limited_by=binding, global_loads=loads, global_stores=stores,
-                           sass_digest=sass_digest(sass))
+                           sass_digest=sass_digest(listing))
