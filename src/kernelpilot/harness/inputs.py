@@ -89,7 +89,7 @@ def make_args(case: Case, seed: int, device: str | torch.device) -> dict[str, An
 
 def zero_args(case: Case, device: str | torch.device) -> dict[str, Any]:
     """The case's arguments with zeros for values: what a compile needs (no value reaches the compiler), made at
-    memset speed rather than a random draw's, which takes minutes for W's largest CPU tensors."""
+    memset speed rather than a random draw's, which takes over a minute for W's largest CPU tensors."""
     return {name: empty_tensor(spec, device).zero_() if isinstance(spec, dict) else literal_value(spec)
             for name, spec in case.args.items()}
 
