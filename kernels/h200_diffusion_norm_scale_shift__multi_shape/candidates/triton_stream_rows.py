@@ -9,9 +9,8 @@ in flight (`kernelpilot task compile`, docs/kernel-resources-sm90.txt). Narrower
 takes the cap as its budget (78 registers become 126 on 3072-wide rows, 6 programs an SM become 4). The residual
 variant's fp32 rows spill under the cap (104 bytes a thread), which the tile sweep's uncapped settings compare."""
 
-from kernelpilot.launch import next_pow2
-
 from _modulated_norm import entry_points as modulated_entry_points
+from triton_one_row_four_warps import tile_config as parent_tile_config
 
 PARENT = "triton_one_row_four_warps"
 MUTATION = "ROWS consecutive rows a program, streamed: the next row's 16-bit loads issued before the current " \
@@ -29,7 +28,7 @@ def tile_config(n_rows, width, element_size, sms):
     rows = STREAMED_ROWS
     while rows > 1 and n_rows < 2 * sms * rows:
         rows //= 2
-    return rows, max(1, min(next_pow2(width) // 128, 4 if element_size == 2 else 8))
+    return rows, parent_tile_config(n_rows, width, element_size, sms)[1]
 
 
 def register_cap(width):
