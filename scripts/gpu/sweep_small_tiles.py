@@ -101,9 +101,8 @@ SWEEPS = [  # task folder, candidate whose helpers build the variants, variant b
       "wan_t2v_75600x5120_s11d"]),
     (MODULATED, "triton_stream_rows", streamed_entry_points,
      grid(rows=(1, 4, 8, 16), warps=(4, 8), max_registers=(0, 128)),
-     ["wan_t2v_37800x5120_s11d32", "wan_t2v_res_37800x5120_s11d32_gnone", "wan_t2v_75600x5120_s11d",
-      "qwen_image_4096x3072_s11d", "fire_edit_8424x3072_s11d", "hunyuan_27085x3072_sbd",
-      "edge_ln_per_frame_2x6x256_bf16", "edge_res_rms_frame_gate_2x4x256_bf16"]),
+     ["wan_t2v_37800x5120_s11d32", "wan_t2v_res_37800x5120_s11d32_gnone", "wan_t2v_res_37800x5120_sone_g11d32_wb32",
+      "wan_t2v_75600x5120_s11d", "mova_44100x5120_s11d", "qwen_image_4096x3072_s11d", "fire_edit_8424x3072_s11d"]),
     (MODULATED, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2, 4), warps=FEW_WARPS),
      ["edge_ln_affine_bd_mod_2x3x512_bf16", "edge_ln_per_frame_2x6x256_bf16", "edge_res_scalar_gate_wb32_1x5x256_bf16",
       "edge_res_rms_frame_gate_2x4x256_bf16"]),
@@ -112,9 +111,9 @@ SWEEPS = [  # task folder, candidate whose helpers build the variants, variant b
 
 def main() -> int:
     print(environment.header(environment.collect(), "scripts/gpu/sweep_small_tiles.py"))
-    only = set(sys.argv[1:])  # task-name fragments, to run part of the sweep
+    only = set(sys.argv[1:])  # fragments of "task folder:candidate", to run part of the sweep
     for folder, candidate, variant, settings, case_ids in SWEEPS:
-        if only and not any(fragment in folder for fragment in only):
+        if only and not any(fragment in f"{folder}:{candidate}" for fragment in only):
             continue
         task = load_task(KERNELS / folder)
         module = candidate_module(task, candidate)

@@ -1,31 +1,39 @@
-"""Several consecutive rows a program, taken one at a time, the next row's x (and residual) loaded, still 16-bit,
-before the current row is reduced, and the other operands loaded after the reductions: each program always has a
-row's bytes in flight, where triton_one_row_four_warps has none once its row has arrived.
+"""Consecutive rows a program, taken one at a time, the next row's x (and residual) loaded, still 16-bit, before
+the current row is reduced, and the other operands loaded after the reductions: each program always has a row's
+bytes in flight, where triton_one_row_four_warps has none once its row has arrived.
 
 Aimed at the 5120-wide rows with fp32 [1, 1, D] scale and shift, where the parent holds 163 registers a thread and
-so 3 rows an SM (62% of the copy ceiling on the H200). Uncapped, the streamed kernel needs 130 there; capped at 128
-for rows wider than 4096 it compiles to 128 without spilling, 4 programs of 4 warps an SM, each with the next row
-in flight (`kernelpilot task compile`, docs/kernel-resources-sm90.txt). Narrower rows stay uncapped: there ptxas
-takes the cap as its budget (78 registers become 126 on 3072-wide rows, 6 programs an SM become 4). The residual
-variant's fp32 rows spill under the cap (104 bytes a thread), which the tile sweep's uncapped settings compare."""
+so 3 rows an SM (62% of the copy ceiling on the H200). Capped at 128 registers, the streamed kernel compiles there
+without spilling to 4 programs of 4 warps an SM, each with the next row in flight (`kernelpilot task compile`,
+docs/kernel-resources-sm90.txt). Narrower rows stay uncapped: there ptxas takes the cap as its budget (78
+registers become 126 on 3072-wide rows, 6 programs an SM become 4).
+
+The residual op takes one row a program and no cap: its fp32 rows spill 104 bytes a thread under the cap, and the
+H100 sweep (docs/stream-rows-sweep-h100.txt) ran wan_t2v_res_37800x5120_s11d32_gnone in 515.5 µs that way, at the
+same-size copy's 515.3, against 604.8 with 8 capped rows. On the plain op the same sweep had 4 capped rows ahead on
+the 5120-wide cases (265.0 µs against 274.3 with one row on wan_t2v_37800x5120_s11d32, 523.8 against 542.8 on
+wan_t2v_75600x5120_s11d) and one row ahead on the 3072-wide ones (fire_edit, hunyuan)."""
 
 from _modulated_norm import entry_points as modulated_entry_points
 from triton_one_row_four_warps import tile_config as parent_tile_config
 
 PARENT = "triton_one_row_four_warps"
-MUTATION = "ROWS consecutive rows a program, streamed: the next row's 16-bit loads issued before the current " \
-           "row's reductions, the modulation loaded after them; 128 registers at most on rows wider than 4096 " \
-           "(8 rows a program, fewer where the grid would drop below 2 programs an SM); warps as the parent"
+MUTATION = "rows taken one at a time, the next row's 16-bit loads issued before the current row's reductions and " \
+           "the modulation loaded after them: 4 rows a program capped at 128 registers on plain rows wider than " \
+           "4096 (fewer where the grid would drop below 2 programs an SM), one uncapped row otherwise; warps as " \
+           "the parent"
 EVIDENCE = ["docs/kernel-resources-sm90.txt and knowledge/wiki/low-occupancy.md: on the H200 the parent runs "
             "wan_t2v_37800x5120_s11d32 (163 registers, 12 warps an SM) at 62% of the copy ceiling and the "
-            "bf16-modulated wan_t2v_75600x5120_s11d (95 registers, 20 warps) at 93% (run 20261204T004301Z-d5b112)"]
+            "bf16-modulated wan_t2v_75600x5120_s11d (95 registers, 20 warps) at 93% (run 20261204T004301Z-d5b112)",
+            "docs/stream-rows-sweep-h100.txt: rows, warps and register cap of this kernel on an H100"]
 SOURCE = "written for this task"
 
-STREAMED_ROWS = 8
+STREAMED_ROWS = 4
+WIDE_ROW = 4096
 
 
 def tile_config(n_rows, width, element_size, sms):
-    rows = STREAMED_ROWS
+    rows = STREAMED_ROWS if width > WIDE_ROW else 1
     while rows > 1 and n_rows < 2 * sms * rows:
         rows //= 2
     return rows, parent_tile_config(n_rows, width, element_size, sms)[1]
@@ -33,7 +41,11 @@ def tile_config(n_rows, width, element_size, sms):
 
 def register_cap(width):
     """128 registers (4 blocks of 4 warps in an SM's 64K) for rows wider than 4096, none below."""
-    return 128 if width > 4096 else None
+    return 128 if width > WIDE_ROW else None
+
+
+def one_row(n_rows, width, element_size, sms):
+    return 1, parent_tile_config(n_rows, width, element_size, sms)[1]
 
 
 def entry_points(tile_config, register_cap=register_cap):
@@ -41,4 +53,5 @@ def entry_points(tile_config, register_cap=register_cap):
     return modulated_entry_points(tile_config, stream=True, register_cap=register_cap)
 
 
-fused_norm_scale_shift, fused_scale_residual_norm_scale_shift = entry_points(tile_config)
+fused_norm_scale_shift = entry_points(tile_config)[0]
+fused_scale_residual_norm_scale_shift = entry_points(one_row, register_cap=None)[1]
