@@ -1,7 +1,7 @@
 """Tile sweep over the small and mid-size cases that miss their device target in five tasks: graph-replayed device
 time of each candidate's kernel under every (rows per program, columns, warps) setting worth trying, each output
 checked against the task's reference. Feeds the tile policies of rotary, scale-shift, select01, qknorm_rope,
-norm_tanh_mul_add and norm_infer, and the rows a program streams in norm_scale_shift's triton_stream_rows; the
+norm_tanh_mul_add and norm_infer, and the rows a program streams in the triton_stream_rows candidates; the
 printed tables are kept in docs/small-tiles-sweep-h200.txt."""
 
 import sys
@@ -49,7 +49,8 @@ def rebuilt_entry_points(module: Any, rows: int, warps: int) -> Callable[[str], 
 
 
 def streamed_entry_points(module: Any, rows: int, warps: int, max_registers: int) -> Callable[[str], Callable]:
-    """norm_scale_shift's streamed kernel: rows a program streams, warps, and the register cap (0: none)."""
+    """A streamed kernel (norm_scale_shift's, norm_tanh_mul_add's): rows a program streams, warps, and the register
+    cap (0: none)."""
     functions = {fn.__name__: fn for fn in module.entry_points(lambda *shape: (rows, warps),
                                                                lambda width: max_registers or None)}
     return functions.__getitem__
@@ -87,6 +88,8 @@ SWEEPS = [  # task folder, candidate whose helpers build the variants, variant b
      ["qwen_image_qk_19x24_d128", "qwen_image_qk_47x24_d128", "qwen_edit_qk_195x24_d128", "zimage_qk_32x30_d128",
       "edge_neox_partial_5x2x1_d64_r32_bf16"]),
     (TANH, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2), warps=(4, 8, 16)),
+     ["zimage_tanh_4096x3840", "zimage_tanh_norm2_4096x3840", "zimage_tanh_residual_4096x3840"]),
+    (TANH, "triton_stream_rows", streamed_entry_points, grid(rows=(1, 2, 4, 8), warps=(8, 16), max_registers=(0, 64)),
      ["zimage_tanh_4096x3840", "zimage_tanh_norm2_4096x3840", "zimage_tanh_residual_4096x3840"]),
     (TANH, "triton_one_row", rebuilt_entry_points, grid(rows=(1, 2), warps=FEW_WARPS),
      ["edge_ln_affine_mixed_2x3x256_f16", "edge_norm2_rms_1x5x512_bf16", "edge_norm2_ln_affine_2x3x256_bf16"]),

@@ -200,12 +200,8 @@ class ModulatedNorm:
                      *scale_at[:3], *shift_at[:3], *gate_at[:3], width, next_pow2(width), rows,
                      norm_type == "rms", residual is not None, gate is not None, weight is not None, bias is not None,
                      scale_at[3], shift_at[3], gate_at[3]),
-                    num_warps=warps, **self._register_option(width))
+                    num_warps=warps, maxnreg=self.register_cap(width) if self.register_cap else None)
         return y if residual is None else (y, r_out)
-
-    def _register_option(self, width):
-        cap = self.register_cap(width) if self.register_cap else None
-        return {"maxnreg": cap} if cap else {}
 
 
 def entry_points(tile_config, stream=False, register_cap=None):

@@ -16,7 +16,7 @@ EVIDENCE = ["task h200_diffusion_norm_infer__multi_shape map on H200 (run 202611
 SOURCE = "written for this task"
 
 
-def tile_config(n_rows, width, element_size):
+def tile_config(n_rows, width, element_size, sms):
     block = next_pow2(width)
     return 1, 1 if block <= 256 else min(block // 128, 8)
 

@@ -16,7 +16,7 @@ EVIDENCE = ["task h200_diffusion_norm_infer__multi_shape map on H200 (run 202611
 SOURCE = "written for this task"
 
 
-def tile_config(n_rows, width, element_size):
+def tile_config(n_rows, width, element_size, sms):
     return 2, (4 if element_size == 2 and n_rows >= 16384 else 8)
 
 
