@@ -2,7 +2,7 @@
 
 import pytest
 
-from kernelpilot.harness.resources import access_widths, resident_warps, sass_digest
+from kernelpilot.harness.resources import access_widths, instruction_counts, resident_warps, sass_digest
 
 
 @pytest.mark.parametrize(("warps", "registers", "shared", "expected"), [
@@ -43,3 +43,18 @@ def test_the_sass_digest_reads_instructions_not_addresses_or_encodings():
     narrower = listing.replace("LDG.E.128", "LDG.E.64")
     assert sass_digest(listing) == sass_digest(moved) != sass_digest(narrower)
     assert sass_digest("") != sass_digest(listing)
+
+
+def test_instruction_counts_read_the_largest_loop_body_and_skip_the_closing_trap():
+    sass = """
+        /*0000*/                   LDC R1, c[0x0][0x28] ;
+        /*0010*/                   LDG.E.128 R4, desc[UR4][R2.64] ;
+        /*0020*/                   FMUL R5, R4, R4 ;
+        /*0030*/               @P0 BRA 0x10 ;
+        /*0040*/                   IADD3 R2, R2, 0x1, RZ ;
+        /*0050*/               @P1 BRA 0x60 ;
+        /*0060*/                   EXIT ;
+        /*0070*/                   BRA 0x70;
+    """
+    assert instruction_counts(sass) == (8, 3)  # the loop 0x10-0x30; the forward branch and the trap are none
+    assert instruction_counts(sass.replace("@P0 BRA 0x10", "@P0 BRA 0x40")) == (8, 0)

@@ -9,6 +9,11 @@ store instructions by width, counted in the code, not as executed), so a registe
 load that lost its vector width shows up in `task compile` without a GPU. A digest of the instructions tells
 whether a refactor left the compiled code as it was (and with it every timing measured before).
 
+The instructions are counted too, as written (the whole kernel, and the body of its largest loop, the span a
+backward branch jumps over): an SM issues one warp instruction a cycle on each of its 4 schedulers, so a row's
+instructions times its warps, over the SMs' issue rate, is a floor under the run time that no occupancy lifts. A
+norm kernel near the copy ceiling's time in that floor is issue-bound, not memory-bound.
+
 Occupancy follows CUDA's occupancy calculator for the limits of compute capability 9.x and 10.x: registers are
 allocated per warp in units of 256, warps in groups of 4; an SM holds 64 warps, 32 blocks, 64K registers and
 228 KB of shared memory, of which the driver reserves 1 KB per block.
@@ -33,7 +38,8 @@ SHARED_PER_SM = 233472  # 228 KB on sm_90 and sm_100
 RESERVED_SHARED_PER_BLOCK = 1024
 
 _USAGE = re.compile(r"REG:(\d+)\s+STACK:(\d+)\s+SHARED:(\d+)\s+LOCAL:(\d+)")
-_INSTRUCTION = re.compile(r"^\s*/\*[0-9a-f]{4,}\*/\s*([^;]*);", re.MULTILINE)
+_ADDRESSED = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s*([^;]*);", re.MULTILINE)
+_BRANCH_TARGET = re.compile(r"\bBRA\b.*\b0x([0-9a-f]+)\s*$")
 _GLOBAL_ACCESS = re.compile(r"\b(LDG|STG)((?:\.[A-Z0-9_]+)*)")
 _WIDTH_SUFFIXES = {"128": 128, "64": 64, "U16": 16, "S16": 16, "U8": 8, "S8": 8}
 
@@ -49,6 +55,8 @@ class KernelResources:
     limited_by: str  # "registers", "shared memory", "warps" or "blocks"
     global_loads: dict[int, int]  # bits an access -> load instructions in the code
     global_stores: dict[int, int]
+    instructions: int  # in the code, as written
+    loop_instructions: int  # in the largest loop's body (0: straight-line code), issued once an iteration
     sass_digest: str  # of the instructions alone (no addresses, encodings or header)
 
     @property
@@ -84,7 +92,20 @@ def usage(listing: str) -> tuple[int, int, int, int]:
 
 def sass_digest(sass: str) -> str:
     """12 hex digits that change exactly when an instruction of the listing does."""
-    return hashlib.sha256("\n".join(_INSTRUCTION.findall(sass)).encode()).hexdigest()[:12]
+    return hashlib.sha256("\n".join(text for _, text in _ADDRESSED.findall(sass)).encode()).hexdigest()[:12]
+
+
+def instruction_counts(sass: str) -> tuple[int, int]:
+    """(instructions, instructions in the largest loop body) of a SASS listing; a loop body runs from a backward
+    branch's target to the branch (a branch to itself, the listing's closing trap, is no loop)."""
+    addressed = [(int(address, 16), text) for address, text in _ADDRESSED.findall(sass)]
+    largest_loop = 0
+    for address, text in addressed:
+        target = _BRANCH_TARGET.search(text)
+        if target and int(target.group(1), 16) < address:
+            start = int(target.group(1), 16)
+            largest_loop = max(largest_loop, sum(1 for at, _ in addressed if start <= at <= address))
+    return len(addressed), largest_loop
 
 
 def access_widths(sass: str) -> tuple[dict[int, int], dict[int, int]]:
@@ -121,7 +142,9 @@ def of_compiled(compiled) -> KernelResources:
     shared = compiled.metadata.shared + max(static_shared, RESERVED_SHARED_PER_BLOCK)
     resident, binding = resident_warps(warps, registers, shared)
     loads, stores = access_widths(listing)
+    instructions, loop_instructions = instruction_counts(listing)
     return KernelResources(kernel=compiled.metadata.name, warps=warps, registers=registers,
                            local_bytes=max(local, stack), shared_bytes=shared, resident_warps=resident,
                            limited_by=binding, global_loads=loads, global_stores=stores,
+                           instructions=instructions, loop_instructions=loop_instructions,
                            sass_digest=sass_digest(listing))

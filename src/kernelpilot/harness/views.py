@@ -79,14 +79,14 @@ def compile_table(console, task: Task, outcome) -> None:
 def resources_table(console, outcome) -> None:
     """One row per candidate and kernel: its range of registers, any spill, the share of its global loads and
     stores that move 16 bytes, and the case where it holds the fewest warps per SM (what caps a memory-bound
-    kernel's bytes in flight)."""
+    kernel's bytes in flight), with the instructions a thread has there (in its loop body, if it loops)."""
     from rich.table import Table
 
     from kernelpilot.harness.resources import MAX_WARPS_PER_SM
 
     table = Table(title=f"registers, access widths and occupancy on {outcome.sm}, from the cubins")
     for column in ("implementation", "kernel", "warps/block", "registers/thread", "spills (local B/thread)",
-                   "128-bit loads, stores", "fewest warps/SM", "on case"):
+                   "128-bit loads, stores", "fewest warps/SM", "instructions (loop)", "on case"):
         table.add_column(column)
     for name, result in outcome.results.items():
         usage: dict[str, list[tuple[str, dict]]] = {}
@@ -102,13 +102,19 @@ def resources_table(console, outcome) -> None:
                           f"[red]{spill}[/]" if spill else "none",
                           f"{_wide_share(k['global_loads'] for _, k in seen)}, "
                           f"{_wide_share(k['global_stores'] for _, k in seen)}",
-                          f"{fewest['resident_warps']}/{MAX_WARPS_PER_SM} ({fewest['limited_by']})", case_id)
+                          f"{fewest['resident_warps']}/{MAX_WARPS_PER_SM} ({fewest['limited_by']})",
+                          _instructions(fewest), case_id)
     if table.rows:
         console.print(table)
     for name, result in outcome.results.items():
         unread = next((c["resources_error"] for c in result.cases.values() if c.get("resources_error")), None)
         if unread:
             console.print(f"[yellow]{name}: resources not read[/] ({unread})")
+
+
+def _instructions(kernel: dict) -> str:
+    loop = kernel["loop_instructions"]
+    return f"{kernel['instructions']} ({loop})" if loop else str(kernel["instructions"])
 
 
 def _wide_share(counts) -> str:
