@@ -8,11 +8,12 @@ without spilling to 4 programs of 4 warps an SM, each with the next row in fligh
 docs/kernel-resources-sm90.txt). Narrower rows stay uncapped: there ptxas takes the cap as its budget (78
 registers become 126 on 3072-wide rows, 6 programs an SM become 4).
 
-The residual op takes one row a program and no cap: its fp32 rows spill 104 bytes a thread under the cap, and the
-H100 sweep (docs/stream-rows-sweep-h100.txt) ran wan_t2v_res_37800x5120_s11d32_gnone in 515.5 µs that way, at the
-same-size copy's 515.3, against 604.8 with 8 capped rows. On the plain op the same sweep had 4 capped rows ahead on
-the 5120-wide cases (265.0 µs against 274.3 with one row on wan_t2v_37800x5120_s11d32, 523.8 against 542.8 on
-wan_t2v_75600x5120_s11d) and one row ahead on the 3072-wide ones (fire_edit, hunyuan)."""
+The residual op streams its rows the same way but uncapped: its fp32 rows spill 104 bytes a thread under the cap.
+On an H100 (docs/stream-rows-sweep-h100.txt) 4 uncapped rows a program ran wan_t2v_res_37800x5120_sone_g11d32_wb32
+in 520.4 µs against 554.4 with one row and 648.8 capped (the parent: 577.3, torch.compile 533.6, in the same
+session), and wan_t2v_res_37800x5120_s11d32_gnone in 518.1 against 511.3 with one row. On the plain op 4 capped
+rows ran wan_t2v_37800x5120_s11d32 in 261.9 µs against 273.9 with one row (the parent: 322.2), but one row stayed
+ahead on the 3072-wide bf16-modulated rows (fire_edit_8424x3072_s11d)."""
 
 from _modulated_norm import entry_points as modulated_entry_points
 from triton_one_row_four_warps import tile_config as parent_tile_config
@@ -20,12 +21,13 @@ from triton_one_row_four_warps import tile_config as parent_tile_config
 PARENT = "triton_one_row_four_warps"
 MUTATION = "rows taken one at a time, the next row's 16-bit loads issued before the current row's reductions and " \
            "the modulation loaded after them: 4 rows a program capped at 128 registers on plain rows wider than " \
-           "4096 (fewer where the grid would drop below 2 programs an SM), one uncapped row otherwise; warps as " \
-           "the parent"
+           "4096 (fewer where the grid would drop below 2 programs an SM), one row on narrower ones, the residual " \
+           "op's rows uncapped; warps as the parent"
 EVIDENCE = ["docs/kernel-resources-sm90.txt and knowledge/wiki/low-occupancy.md: on the H200 the parent runs "
             "wan_t2v_37800x5120_s11d32 (163 registers, 12 warps an SM) at 62% of the copy ceiling and the "
             "bf16-modulated wan_t2v_75600x5120_s11d (95 registers, 20 warps) at 93% (run 20261204T004301Z-d5b112)",
-            "docs/stream-rows-sweep-h100.txt: rows, warps and register cap of this kernel on an H100"]
+            "docs/stream-rows-sweep-h100.txt: rows, warps and register cap of this kernel on an H100, and this "
+            "candidate against its parent and torch.compile there"]
 SOURCE = "written for this task"
 
 STREAMED_ROWS = 4
@@ -44,14 +46,10 @@ def register_cap(width):
     return 128 if width > WIDE_ROW else None
 
 
-def one_row(n_rows, width, element_size, sms):
-    return 1, parent_tile_config(n_rows, width, element_size, sms)[1]
-
-
 def entry_points(tile_config, register_cap=register_cap):
     """This candidate's streamed kernel under a tile policy and register cap (the tile sweep's variants)."""
     return modulated_entry_points(tile_config, stream=True, register_cap=register_cap)
 
 
 fused_norm_scale_shift = entry_points(tile_config)[0]
-fused_scale_residual_norm_scale_shift = entry_points(one_row, register_cap=None)[1]
+fused_scale_residual_norm_scale_shift = entry_points(tile_config, register_cap=None)[1]
