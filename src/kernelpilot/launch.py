@@ -33,6 +33,15 @@ def next_pow2(n: int) -> int:
     return 1 << (n - 1).bit_length() if n > 0 else 0
 
 
+def rows_for_programs(most: int, n_rows: int, programs: int) -> int:
+    """Rows a program: `most` (a power of two), halved while a grid over n_rows would have fewer than `programs`
+    programs (a tile policy's floor on parallelism)."""
+    rows = most
+    while rows > 1 and n_rows < programs * rows:
+        rows //= 2
+    return rows
+
+
 def broadcast_strides(t: Any, shape: Sequence[int]) -> tuple[int, ...]:
     """The strides `t.expand(*shape)` would have (0 along broadcast dims), read without making the view: 0.3 µs
     against 1.1 µs for the expand (docs/host-overhead-cpu.txt, development CPU), which a wrapper with three

@@ -4,7 +4,7 @@ import pytest
 import torch
 import triton
 
-from kernelpilot.launch import CachedLauncher, broadcast_strides, ceil_div, next_pow2
+from kernelpilot.launch import CachedLauncher, broadcast_strides, ceil_div, next_pow2, rows_for_programs
 
 
 def test_ceil_div_and_next_pow2_agree_with_triton():
@@ -12,6 +12,16 @@ def test_ceil_div_and_next_pow2_agree_with_triton():
         assert next_pow2(n) == triton.next_power_of_2(n)
         for d in (1, 3, 16, 128):
             assert ceil_div(n, d) == triton.cdiv(n, d)
+
+
+@pytest.mark.parametrize("most, n_rows, programs, expected", [
+    (4, 4096, 264, 4),  # 1024 programs of 4 rows: enough
+    (4, 1000, 264, 2),  # 250 programs of 4 fall short; 500 of 2 do not
+    (8, 19, 264, 1),  # never below one row
+    (1, 5, 48, 1),
+])
+def test_rows_for_programs_halves_until_the_grid_is_large_enough(most, n_rows, programs, expected):
+    assert rows_for_programs(most, n_rows, programs) == expected
 
 
 @pytest.mark.parametrize("shape, target", [

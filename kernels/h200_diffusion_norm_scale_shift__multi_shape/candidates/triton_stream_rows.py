@@ -15,6 +15,8 @@ session), and wan_t2v_res_37800x5120_s11d32_gnone in 518.1 against 511.3 with on
 rows ran wan_t2v_37800x5120_s11d32 in 261.9 µs against 273.9 with one row (the parent: 322.2), but one row stayed
 ahead on the 3072-wide bf16-modulated rows (fire_edit_8424x3072_s11d)."""
 
+from kernelpilot.launch import rows_for_programs
+
 from _modulated_norm import entry_points as modulated_entry_points
 from triton_one_row_four_warps import tile_config as parent_tile_config
 
@@ -35,9 +37,7 @@ WIDE_ROW = 4096
 
 
 def tile_config(n_rows, width, element_size, sms):
-    rows = STREAMED_ROWS if width > WIDE_ROW else 1
-    while rows > 1 and n_rows < 2 * sms * rows:
-        rows //= 2
+    rows = rows_for_programs(STREAMED_ROWS if width > WIDE_ROW else 1, n_rows, 2 * sms)
     return rows, parent_tile_config(n_rows, width, element_size, sms)[1]
 
 

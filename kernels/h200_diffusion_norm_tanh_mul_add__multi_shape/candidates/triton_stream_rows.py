@@ -11,6 +11,8 @@ row in flight (the parent's 76 registers give 3, none in flight once loaded); at
 loop invariants reloaded every row. On the plain zimage_tanh rows the loop spends 268 against 552 (109
 registers, 2 programs an SM, against the parent's 5). Narrow rows stay uncapped."""
 
+from kernelpilot.launch import rows_for_programs
+
 from _tanh_norm import entry_points as tanh_norm_entry_points
 from triton_one_row import tile_config as parent_tile_config
 
@@ -28,9 +30,7 @@ WIDE_ROW = 2048
 
 
 def tile_config(n_rows, width, element_size, sms):
-    rows = STREAMED_ROWS
-    while rows > 1 and n_rows < 2 * sms * rows:
-        rows //= 2
+    rows = rows_for_programs(STREAMED_ROWS, n_rows, 2 * sms)
     return rows, parent_tile_config(n_rows, width, element_size, sms)[1]
 
 

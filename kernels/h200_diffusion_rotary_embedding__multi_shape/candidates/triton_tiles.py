@@ -10,7 +10,7 @@ docs/kernel-resources-sm90.txt), not 16: the sweep timed the 16-byte variants (3
 and found them slower.
 """
 
-from kernelpilot.launch import ceil_div, next_pow2
+from kernelpilot.launch import ceil_div, next_pow2, rows_for_programs
 
 from kernelpilot.replay import planned
 from _rope import Ltx2Split, RotaryPairs
@@ -31,9 +31,7 @@ def tile_rows(n_rows, width):
     32-row ones; the task run went from 1.45 µs (one 64-row tile, run 20261203T084602Z-40747b) to 0.82 µs
     (20261203T174326Z-6a0b16)."""
     block = next_pow2(width)
-    rows = max(1, 4096 // block)
-    while rows > 1 and n_rows < 48 * rows:
-        rows //= 2
+    rows = rows_for_programs(max(1, 4096 // block), n_rows, 48)
     return rows, max(1, min(4, rows * block // 128))
 
 
