@@ -3,6 +3,7 @@
 from task_folders import timed_rows
 
 from kernelpilot.harness import ledgers, perfmap, report, runner
+from kernelpilot.harness.evidence import evidence_problems
 
 
 def rows(task, run_id, case_ids, candidate_us, gpu="NVIDIA H200"):
@@ -33,6 +34,22 @@ def test_cases_left_out_keep_their_latest_timing_from_the_same_gpu_model(checked
     assert f"`run-1` (commit commit-of-run-1): {len(small) - 1} case(s)" in block
 
 
+def test_a_later_run_on_another_chip_of_the_same_sm_stays_out_of_the_headline(checked_task):
+    small = [c.id for c in checked_task.cases_for(interpret_only=True)]
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-h100-first", small, 9.0, gpu="NVIDIA H100"))
+    assert perfmap.build(checked_task)["run_id"] == "run-h100-first"  # with no run on the task's chip, the newest
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-h200", small, 5.0))
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-h100", small[:1], 1.0, gpu="NVIDIA H100"))
+
+    perf_map = perfmap.build(checked_task)
+    assert perf_map["run_id"] == "run-h200" and perf_map["env"]["gpu"] == "NVIDIA H200"
+    assert measured(perf_map) == {case: ("run-h200", 5.0) for case in small}
+    all_rows = ledgers.read_results(checked_task.root)
+    block = report.section(checked_task, perf_map, perfmap.map_rows(all_rows, perf_map), all_rows)
+    assert "`run-h100` on NVIDIA H100: 1 case(s)" in block
+    assert f"`run-h100-first` on NVIDIA H100: {len(small)} case(s)" in block
+
+
 def test_each_case_keeps_its_newest_same_size_copy_among_the_maps_runs(checked_task):
     small = [c.id for c in checked_task.cases_for(interpret_only=True)]
     for run, cases in (("run-1", small), ("run-2", small[:1])):
@@ -53,6 +70,26 @@ def test_a_narrowed_check_leaves_the_other_cases_verdicts_standing(checked_task)
     perf_map = perfmap.build(checked_task)
     assert all(c["impls"]["triton_rows"]["correct"] for op in perf_map["ops"].values() for c in op["cases"]
                if c["impls"])
+
+
+def test_a_narrowed_check_leaves_the_evidence_gates_verdicts_on_the_other_cases_standing(checked_task):
+    small = [c.id for c in checked_task.cases_for(interpret_only=True)]
+
+    def gpu_check(case_ids, suffix):
+        attempt = runner.check(checked_task, ["triton_rows"], interpret=True, case_ids=case_ids).attempts[0]
+        ledgers.append_attempt(checked_task.root, {**attempt, "attempt_id": attempt["attempt_id"] + suffix,
+                                                   "correctness": {**attempt["correctness"], "interpret": False}})
+
+    def promoted_problems():
+        return [p for p in evidence_problems(checked_task.root) if "promoted" in p]
+
+    gpu_check(None, "-gpu")  # every small case (W's large ones stay unchecked: the gate names those)
+    ledgers.append_results(checked_task.root, rows(checked_task, "run-1", small, 5.0))
+    runner.build_map(checked_task)
+    before = promoted_problems()
+    assert not any(case in problem for problem in before for case in small)
+    gpu_check(small[:1], "-gpu-narrowed")
+    assert promoted_problems() == before
 
 
 def test_implementations_a_run_left_out_keep_their_latest_timing(checked_task):

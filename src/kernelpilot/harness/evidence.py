@@ -8,7 +8,7 @@ from pathlib import Path
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import read_json
 from kernelpilot.harness import ledgers
-from kernelpilot.harness.perfmap import latest_checks
+from kernelpilot.harness.perfmap import case_checks
 from kernelpilot.harness.spec import load_task
 
 RUN_LINE = re.compile(r'^GENERATED_FROM_RUN = "([^"]*)"$', re.M)
@@ -23,7 +23,7 @@ def evidence_problems(task_dir: Path) -> list[str]:
     found = ledgers.problems(task.root)
     if found:  # every check below reads the ledgers, which would only repeat (or trip over) the damage
         return found
-    latest_run = ledgers.latest_run_id(task.root)
+    latest_run = ledgers.headline_run_id(ledgers.read_results(task.root), task.arch)
     map_path = task.path("benchmarks", "performance-map.json")
     if not map_path.exists():
         return found + ["benchmarks/performance-map.json is missing (run `kernelpilot task map`)"]
@@ -42,17 +42,21 @@ def _coverage(task, perf_map: dict) -> list[str]:
 
 
 def _promoted_correctness(task, perf_map: dict) -> list[str]:
-    checks = latest_checks(task.root)
+    """Each promoted candidate passed on every case of W, judged as the map judges it: its latest GPU check passed
+    as a whole, and each case by the latest check that covered it (a narrowed `task run --case ...` re-judges its
+    own cases only)."""
+    checks = case_checks(task.root)
     problems = []
     for op_name, op in perf_map.get("ops", {}).items():
         for winner in sorted(set(op.get("buckets", {}).values()) & set(task.candidate_names())):
-            attempt = checks.get(winner)
-            cases = ((attempt or {}).get("correctness") or {}).get("cases", {})
-            lacking = [c.id for c in task.cases_for(op_name) if not (cases.get(c.id) or {}).get("passed")]
-            if attempt is None or lacking:
+            status, passed = checks.get(winner, (None, {}))
+            lacking = [c.id for c in task.cases_for(op_name) if not passed.get(c.id)]
+            if status not in (None, "correct"):
+                problems.append(f"promoted candidate {winner}'s latest GPU check is {status}")
+            elif status is None or lacking:
                 problems.append(f"promoted candidate {winner} lacks a passing GPU check for {op_name} on "
-                                f"{len(lacking) if attempt else 'all'} case(s) of W"
-                                + (f": {', '.join(lacking[:5])}" if attempt and lacking else ""))
+                                f"{len(lacking) if status else 'all'} case(s) of W"
+                                + (f": {', '.join(lacking[:5])}" if status and lacking else ""))
     return problems
 
 

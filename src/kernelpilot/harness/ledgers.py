@@ -82,9 +82,12 @@ def _cell(value) -> str:
     return str(value)
 
 
-def latest_run_id(task_root: Path) -> str | None:
-    rows = read_results(task_root)
-    return rows[-1]["run_id"] if rows else None
+def headline_run_id(rows: list[dict], arch: str) -> str | None:
+    """The run a task's map, dispatcher and report stand on: the newest on the task's own GPU model (the arch's name
+    in the GPU's, "H200" in "NVIDIA H200") when there is one, else the newest. A run on another chip of the same
+    sm (an H100 timing an H200 task) stays in the ledger as evidence without displacing the target chip's."""
+    own = [row for row in rows if arch.upper() in row["gpu"].upper()]
+    return (own or rows)[-1]["run_id"] if rows else None
 
 
 def problems(task_root: Path) -> list[str]:

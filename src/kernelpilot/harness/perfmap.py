@@ -47,11 +47,6 @@ def gpu_checks(task_root: Path) -> list[dict]:
             if a["stage"] == "check" and not (a.get("correctness") or {}).get("interpret", False)]
 
 
-def latest_checks(task_root: Path) -> dict[str, dict]:
-    """impl -> its latest check attempt on a GPU."""
-    return {attempt["candidate"]: attempt for attempt in gpu_checks(task_root)}
-
-
 def case_checks(task_root: Path) -> dict[str, tuple[str, dict[str, bool]]]:
     """impl -> (status of its latest GPU check, case -> passed in the latest GPU check that covered the case): a
     narrowed check re-judges its own cases and leaves the others' verdicts standing."""
@@ -72,14 +67,14 @@ def _passed_check(checks: dict[str, tuple[str, dict[str, bool]]], impl: str, cas
 
 
 def build(task: Task, run_id: str | None = None) -> dict:
-    """The map of one run (`run_id`), or by default of the latest run, where a case or an implementation that run
-    left out (a narrowed `task run --case ...` or `--impl ...`) keeps its rows from the latest earlier run on the
-    same GPU model that timed it. Each case records the run its target comes from, each implementation the run
-    its figures come from."""
+    """The map of one run (`run_id`), or by default of the headline run (the newest on the task's own GPU model,
+    `ledgers.headline_run_id`), where a case or an implementation that run left out (a narrowed `task run --case
+    ...` or `--impl ...`) keeps its rows from the latest earlier run on the same GPU model that timed it. Each case
+    records the run its target comes from, each implementation the run its figures come from."""
     rows = ledgers.read_results(task.root)
     if not rows:
         raise KernelPilotError(f"{task.name}: no benchmark results yet (run `kernelpilot task bench` first)")
-    latest = run_id or rows[-1]["run_id"]
+    latest = run_id or ledgers.headline_run_id(rows, task.arch)
     run_rows = [r for r in rows if r["run_id"] == latest]
     if not run_rows:
         raise KernelPilotError(f"{task.name}: no results for run {latest}")

@@ -13,14 +13,16 @@ from kernelpilot.harness.spec import Task
 HEADER = "# Results\n\nEvery section below is rendered by `kernelpilot task report` from the task's ledgers.\n"
 
 
-def section(task: Task, perf_map: dict, rows: list[dict]) -> str:
-    """The task's block of results.md, from its performance map and the result rows it was built from."""
+def section(task: Task, perf_map: dict, rows: list[dict], ledger_rows: list[dict] = ()) -> str:
+    """The task's block of results.md, from its performance map and the result rows it was built from (and the
+    whole ledger's, to name the runs on other GPUs that it leaves out)."""
     env, summary = perf_map["env"], perf_map["summary"]
     lines = [f"<!-- task:{task.name}:start -->", f"## {task.name}", "",
              f"Run `{perf_map['run_id']}` on **{env['gpu']}** ({env['sm_count']} SMs, driver {env['driver']}, "
              f"CUDA {env['cuda']}, torch {env['torch']}, triton {env['triton']}, SM clock {env['sm_clock_mhz']} MHz, "
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
     lines += earlier_runs_note(perf_map, rows)
+    lines += other_gpu_note(perf_map, ledger_rows)
     copy, matmul = (next((r for r in rows if r["impl"] == name and r["run_id"] == perf_map["run_id"]), None)
                     for name in ("copy_ceiling", "matmul_ceiling"))
     if copy:
@@ -84,6 +86,18 @@ def earlier_runs_note(perf_map: dict, rows: list[dict]) -> list[str]:
             f"{listed}.", ""]
 
 
+def other_gpu_note(perf_map: dict, ledger_rows: list[dict]) -> list[str]:
+    """Names the runs on another GPU model than the map's, which its table leaves out but the ledgers keep."""
+    runs: dict[str, tuple[str, set[str]]] = {}
+    for row in ledger_rows:
+        if row["gpu"] != perf_map["env"]["gpu"] and row["impl_kind"] != "ceiling":
+            runs.setdefault(row["run_id"], (row["gpu"], set()))[1].add(row["case"])
+    if not runs:
+        return []
+    listed = "; ".join(f"`{run}` on {gpu}: {len(cases)} case(s)" for run, (gpu, cases) in sorted(runs.items()))
+    return [f"Runs on another GPU, in the ledgers (`benchmarks/results.csv`) but not in this table: {listed}.", ""]
+
+
 def partial_note(summary: dict) -> str:
     """Says when only some of W's cases have been timed (narrowed `task run --case ...` runs)."""
     return (f" ({summary['cases']} of the workload's {summary['workload_cases']} cases timed)"
@@ -112,10 +126,11 @@ def write(task: Task, docs: Path) -> list[Path]:
     if not perf_map_path.exists():
         raise KernelPilotError(f"{task.name}: no performance map yet (run `kernelpilot task run` on a GPU first)")
     perf_map = read_json(perf_map_path)
-    rows = perfmap.map_rows(ledgers.read_results(task.root), perf_map)
+    ledger_rows = ledgers.read_results(task.root)
+    rows = perfmap.map_rows(ledger_rows, perf_map)
     results_md = docs / "results.md"
     current = results_md.read_text(encoding="utf-8") if results_md.exists() else HEADER
-    block = section(task, perf_map, rows)
+    block = section(task, perf_map, rows, ledger_rows)
     pattern = re.compile(rf"<!-- task:{re.escape(task.name)}:start -->.*?<!-- task:{re.escape(task.name)}:end -->\n",
                          re.S)
     updated = pattern.sub(lambda _: block, current) if pattern.search(current) else current.rstrip("\n") + "\n\n" + block
