@@ -50,6 +50,16 @@ def test_a_later_run_on_another_chip_of_the_same_sm_stays_out_of_the_headline(ch
     assert f"`run-h100-first` on NVIDIA H100: {len(small)} case(s)" in block
 
 
+def test_the_headline_is_the_tasks_own_gpu_model_by_name():
+    def runs(*gpus):
+        return [{"run_id": f"run-{i}", "gpu": gpu} for i, gpu in enumerate(gpus)]
+
+    assert ledgers.headline_run_id(runs("NVIDIA H200", "NVIDIA H100 80GB HBM3"), "h200") == "run-0"
+    assert ledgers.headline_run_id(runs("NVIDIA H200", "NVIDIA GH200 480GB"), "h200") == "run-0"
+    assert ledgers.headline_run_id(runs("NVIDIA H100 80GB HBM3", "NVIDIA GH200 480GB"), "h200") == "run-1"
+    assert ledgers.headline_run_id([], "h200") is None
+
+
 def test_each_case_keeps_its_newest_same_size_copy_among_the_maps_runs(checked_task):
     small = [c.id for c in checked_task.cases_for(interpret_only=True)]
     for run, cases in (("run-1", small), ("run-2", small[:1])):

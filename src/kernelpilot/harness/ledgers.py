@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
@@ -84,9 +85,11 @@ def _cell(value) -> str:
 
 def headline_run_id(rows: list[dict], arch: str) -> str | None:
     """The run a task's map, dispatcher and report stand on: the newest on the task's own GPU model (the arch's name
-    in the GPU's, "H200" in "NVIDIA H200") when there is one, else the newest. A run on another chip of the same
-    sm (an H100 timing an H200 task) stays in the ledger as evidence without displacing the target chip's."""
-    own = [row for row in rows if arch.upper() in row["gpu"].upper()]
+    as a word of the GPU's, "H200" in "NVIDIA H200" but not in "NVIDIA GH200 480GB", an H100-class chip) when there
+    is one, else the newest. A run on another chip of the same sm (an H100 timing an H200 task) stays in the
+    ledger as evidence without displacing the target chip's."""
+    own_model = re.compile(rf"\b{re.escape(arch)}\b", re.IGNORECASE)
+    own = [row for row in rows if own_model.search(row["gpu"])]
     return (own or rows)[-1]["run_id"] if rows else None
 
 
