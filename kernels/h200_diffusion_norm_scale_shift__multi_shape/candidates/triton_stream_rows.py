@@ -8,12 +8,13 @@ without spilling to 4 programs of 4 warps an SM, each with the next row in fligh
 docs/kernel-resources-sm90.txt). Narrower rows stay uncapped: there ptxas takes the cap as its budget (78
 registers become 126 on 3072-wide rows, 6 programs an SM become 4).
 
-The residual op streams its rows the same way but uncapped: its fp32 rows spill 104 bytes a thread under the cap.
+The residual op streams its rows the same way but uncapped: under the cap its fp32 rows spill 104 bytes a thread
+(wan_t2v_res_37800x5120_s11d32_gnone) to 144 (..._sone_g11d32_wb32), and uncapped they hold 188 registers.
 On an H100 (docs/stream-rows-sweep-h100.txt) 4 uncapped rows a program ran wan_t2v_res_37800x5120_sone_g11d32_wb32
-in 520.4 µs against 554.4 with one row and 648.8 capped (the parent: 577.3, torch.compile 533.6, in the same
-session), and wan_t2v_res_37800x5120_s11d32_gnone in 518.1 against 511.3 with one row. On the plain op 4 capped
-rows ran wan_t2v_37800x5120_s11d32 in 261.9 µs against 273.9 with one row (the parent: 322.2), but one row stayed
-ahead on the 3072-wide bf16-modulated rows (fire_edit_8424x3072_s11d)."""
+in 520.4 µs against 554.4 with one row and 648.8 capped (the parent: 577.3, torch.compile 533.6, in H100 run
+20261207T184129Z-b9300b), and wan_t2v_res_37800x5120_s11d32_gnone in 518.1 against 511.3 with one row. On the
+plain op 4 capped rows ran wan_t2v_37800x5120_s11d32 in 261.9 µs against 273.9 with one row (the parent: 322.2 in
+that run), but one row stayed ahead on the 3072-wide bf16-modulated rows (fire_edit_8424x3072_s11d)."""
 
 from kernelpilot.launch import rows_for_programs
 
