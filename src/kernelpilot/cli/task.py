@@ -56,6 +56,11 @@ def register(parser: argparse.ArgumentParser) -> None:
     run = add_verb(verbs, "run", cmd_run, "check + bench + map, with one summary table", json_output=True)
     _common(run)
 
+    gaps = add_verb(verbs, "gaps", cmd_gaps,
+                    "what the ledgers lack on the task's GPU model, and the `task run` commands that fill it",
+                    json_output=True)
+    gaps.add_argument("task")
+
     report = add_verb(verbs, "report", cmd_report, "render the task's section of docs/results.md and its plot")
     report.add_argument("task")
     report.add_argument("--docs", default="docs", help="docs folder (default: docs)")
@@ -226,6 +231,22 @@ def cmd_run(args) -> int:
         views.check_table(console(), task, checked)
         views.map_table(console(), task, perf_map)
         views.timing_failures(console(), benched.failures)
+    return 0
+
+
+def cmd_gaps(args) -> int:
+    from kernelpilot.harness import gaps, views
+
+    task = _load(args.task)
+    found = gaps.find(task)
+    commands = gaps.fill_commands(args.task, task, found)
+    if args.json:
+        print_json({"task": task.name, "arch": task.arch, "cases": len(task.cases),
+                    "impls": {g.impl: {"covered": len(g.covered), "timed": g.timed, "missing": list(g.missing),
+                                       "failing": list(g.failing), "unbuilt": g.unbuilt} for g in found},
+                    "commands": commands})
+    else:
+        views.gaps_table(console(), task, found, commands)
     return 0
 
 

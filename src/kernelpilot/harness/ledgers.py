@@ -83,14 +83,18 @@ def _cell(value) -> str:
     return str(value)
 
 
-def headline_run_id(rows: list[dict], arch: str) -> str | None:
-    """The run a task's map, dispatcher and report stand on: the newest on the task's own GPU model (the arch's name
-    as a word of the GPU's, "H200" in "NVIDIA H200" but not in "NVIDIA GH200 480GB", an H100-class chip) when there
-    is one, else the newest. A run on another chip of the same sm (an H100 timing an H200 task) stays in the
-    ledger as evidence without displacing the target chip's."""
+def own_model_rows(rows: list[dict], arch: str) -> list[dict]:
+    """The rows measured on the task's own GPU model: the arch's name as a word of the GPU's, "H200" in
+    "NVIDIA H200" but not in "NVIDIA GH200 480GB" (an H100-class chip)."""
     own_model = re.compile(rf"\b{re.escape(arch)}\b", re.IGNORECASE)
-    own = [row for row in rows if own_model.search(row["gpu"])]
-    return (own or rows)[-1]["run_id"] if rows else None
+    return [row for row in rows if own_model.search(row["gpu"])]
+
+
+def headline_run_id(rows: list[dict], arch: str) -> str | None:
+    """The run a task's map, dispatcher and report stand on: the newest on the task's own GPU model when there is
+    one, else the newest. A run on another chip of the same sm (an H100 timing an H200 task) stays in the ledger
+    as evidence without displacing the target chip's."""
+    return (own_model_rows(rows, arch) or rows)[-1]["run_id"] if rows else None
 
 
 def problems(task_root: Path) -> list[str]:

@@ -198,3 +198,28 @@ def task_list(console, rows: list[dict]) -> None:
         geomean = _x(row["best_geomean_device"]) or f"needs {row['arch']}"
         table.add_row(row["task"], row["arch"], row["status"], geomean, str(row["cases"]))
     console.print(table)
+
+
+def gaps_table(console, task: Task, gaps: list, commands: list[str]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{task.name}: what the ledgers lack on an {task.arch.upper()} ({len(task.cases)} cases of W)")
+    for column in ("implementation", "checked and timed", "to run", "to fix first"):
+        table.add_column(column, justify="left" if column == "implementation" else "right")
+    for gap in gaps:
+        complete = not (gap.missing or gap.failing or gap.unbuilt)
+        to_fix = "does not build" if gap.unbuilt else (f"{len(gap.failing)} failing" if gap.failing else "")
+        table.add_row(gap.impl, f"[{'green' if complete else 'yellow'}]{gap.timed}/{len(gap.covered)}[/]",
+                      str(len(gap.missing) or ""), f"[red]{to_fix}[/]")
+    console.print(table)
+    for gap in gaps:
+        if gap.unbuilt or gap.failing:
+            why = gap.unbuilt or f"its latest GPU check failed {', '.join(gap.failing)}"
+            console.print(f"[red]{escape(gap.impl)}[/]: {escape(why)}", soft_wrap=True)
+    if not commands:
+        console.print("nothing to run: every implementation that builds is checked and timed on every case it covers")
+        return
+    console.print("to fill the gaps on the task's GPU:")
+    for command in commands:
+        console.print(f"  {command}", soft_wrap=True, markup=False)

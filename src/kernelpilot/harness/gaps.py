@@ -1,0 +1,86 @@
+"""What a task's ledgers still lack on its own GPU model, and the narrowed `task run` commands that would fill it.
+
+For each candidate and baseline: the cases of W it has no passing GPU check for, or no correct timing on the
+task's GPU model (an H100's timing of an H200 task is evidence, not the task's measurement), and apart from those
+the cases its latest GPU check failed, or the reason it could not be built at all: those want a fix rather than
+another run. Read from the ledgers alone, so it runs where no GPU (or torch) is.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from kernelpilot.harness import impls, ledgers
+from kernelpilot.harness.perfmap import case_checks, gpu_checks
+from kernelpilot.harness.spec import Task
+
+
+@dataclass(frozen=True)
+class ImplGaps:
+    impl: str
+    covered: tuple[str, ...]  # the cases of W it implements the op of
+    missing: tuple[str, ...]  # lacking a passing GPU check or a correct timing on the task's GPU model
+    failing: tuple[str, ...]  # its latest GPU check of the case failed
+    unbuilt: str | None = None  # why its latest GPU check could not build it (then no case is missing or failing)
+
+    @property
+    def timed(self) -> int:
+        return 0 if self.unbuilt else len(self.covered) - len(self.missing) - len(self.failing)
+
+
+def find(task: Task) -> list[ImplGaps]:
+    """Every implementation's gaps, in `implementation_names` order (baselines first)."""
+    results = ledgers.read_results(task.root)
+    timed = {(row["impl"], row["case"]) for row in ledgers.own_model_rows(results, task.arch)
+             if row["impl_kind"] != "ceiling" and row["correct"] == "true" and row["device_us_p50"]}
+    checks = case_checks(task.root)
+    unbuilt = {a["candidate"]: (a.get("correctness") or {}).get("error") or "error"
+               for a in gpu_checks(task.root) if a["status"] == "error"}
+    ops_seen = _ops_seen(task, results)
+    found = []
+    for impl in impls.implementation_names(task):
+        ops = ops_seen.get(impl) or set(task.ops)
+        covered = [c.id for c in task.cases if c.op in ops]
+        if checks.get(impl, ("",))[0] == "error":
+            found.append(ImplGaps(impl, tuple(covered), (), (), unbuilt[impl]))
+            continue
+        verdicts = checks.get(impl, ("", {}))[1]
+        failing = [case for case in covered if verdicts.get(case) is False]
+        missing = [case for case in covered
+                   if case not in failing and (not verdicts.get(case) or (impl, case) not in timed)]
+        found.append(ImplGaps(impl, tuple(covered), tuple(missing), tuple(failing)))
+    return found
+
+
+def _ops_seen(task: Task, results: list[dict]) -> dict[str, set[str]]:
+    """impl -> the ops of the cases any of its checks or timings covered: an implementation that skipped an op
+    everywhere it ran does not implement it (one that never ran is taken to implement them all)."""
+    op_of = {c.id: c.op for c in task.cases}
+    seen: dict[str, set[str]] = {}
+    for attempt in ledgers.read_attempts(task.root):
+        cases = (attempt.get("correctness") or {}).get("cases") or {}
+        seen.setdefault(attempt["candidate"], set()).update(op_of[c] for c in cases if c in op_of)
+    for row in results:
+        if row["case"] in op_of:
+            seen.setdefault(row["impl"], set()).add(op_of[row["case"]])
+    return seen
+
+
+def fill_commands(task_arg: str, task: Task, gaps: list[ImplGaps]) -> list[str]:
+    """One `kernelpilot task run` a set of missing cases, naming the implementations that lack exactly that set
+    (no --impl when all do, no --case when the set is all of W)."""
+    by_cases: dict[tuple[str, ...], list[str]] = {}
+    for gap in gaps:
+        if gap.missing:
+            by_cases.setdefault(gap.missing, []).append(gap.impl)
+    every_impl, every_case = len(gaps), tuple(c.id for c in task.cases)
+    commands = []
+    for cases, names in by_cases.items():
+        words = ["kernelpilot", "task", "run", task_arg]
+        if len(names) < every_impl:
+            words += [word for name in names for word in ("--impl", name)]
+        if cases != every_case:
+            words += [word for case in cases for word in ("--case", case)]
+        commands.append(shlex.join(words))
+    return commands
