@@ -4,7 +4,8 @@
 # SWEEP="norm_tiles group_norm" for scripts/gpu/sweep_<name>.py with SWEEP_ARGS, NCU_FIXTURES="name ...").
 # TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`; CASE_SLICE="START:STOP" runs only those of each
 # task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over
-# several. Results come back as one tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each
+# several; FILL_GAPS=1 runs instead the narrowed `task run`s that `kernelpilot task gaps` names (what the ledgers
+# lack on the task's GPU model). Results come back as one tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each
 # invocation its own when one call runs the script twice).
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
@@ -52,7 +53,16 @@ for task in $TASKS; do
   if [ -n "${CASE_SLICE:-}" ]; then
     slice_args=$(python3 -c "import sys; from kernelpilot.harness.spec import load_task; start, stop = sys.argv[2].split(':'); print(' '.join(f'--case {c.id}' for c in load_task(sys.argv[1]).cases[int(start or 0):int(stop) if stop else None]))" "$task" "$CASE_SLICE")
   fi
-  timeout 900 python3 -m kernelpilot task run "$task" ${TASK_RUN_ARGS:-} $slice_args > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
+  if [ "${FILL_GAPS:-0}" = 1 ]; then  # the narrowed runs `task gaps` names (shlex-quoted, hence eval)
+    python3 -m kernelpilot task gaps "$task" --json \
+      | python3 -c "import json, sys; print(*json.load(sys.stdin)['commands'], sep='\n')" > /tmp/gap_runs
+    : > "$OUT/run_$(basename "$task").txt"
+    while read -r run; do
+      [ -n "$run" ] && eval "timeout 900 python3 -m $run" >> "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
+    done < /tmp/gap_runs
+  else
+    timeout 900 python3 -m kernelpilot task run "$task" ${TASK_RUN_ARGS:-} $slice_args > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
+  fi
   tail -40 "$OUT/run_$(basename "$task").txt"
   python3 -m kernelpilot task report "$task" --docs docs
   done_tasks="${done_tasks:-} $task"  # pack after every task, so a run cut short still returns what it finished
