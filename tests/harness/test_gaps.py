@@ -78,6 +78,26 @@ def test_the_commands_group_implementations_lacking_the_same_cases(norm_task_cop
     assert gaps.fill_commands("TASK", fresh, gaps.find(fresh)) == ["kernelpilot task run TASK"]
 
 
+def test_cases_without_a_same_size_copy_get_a_run_of_the_most_timed_candidate(norm_task_copy):
+    task = load_task(norm_task_copy)
+    small = small_cases(task)
+    copies = [{**row, "impl": "copy_same_size", "impl_kind": "ceiling"}
+              for row in timed_rows(task, "run-h200", small[1:], {"triton_rows": (1.0, 1.0)})]
+    ledgers.append_results(task.root, copies + timed_rows(task, "run-h100", small[:1], {"triton_rows": (1.0, 1.0)},
+                                                          gpu="NVIDIA H100 80GB HBM3"))
+    uncopied = gaps.cases_without_copy(task)
+    assert small[0] in uncopied and not set(small[1:]) & set(uncopied)  # an H100's copy does not count
+
+    every = tuple(c.id for c in task.cases)
+    complete = [gaps.ImplGaps(name, every, (), ()) for name in ("torch_eager", "triton_rows")]
+    busier = gaps.ImplGaps("triton_rows_pdl", every, every[1:], ())
+    assert gaps.fill_commands("T", task, complete, uncopied) == [
+        "kernelpilot task run T --impl triton_rows " + " ".join(f"--case {c}" for c in uncopied)]
+    assert gaps.fill_commands("T", task, complete + [busier], (every[0], every[1])) == [
+        "kernelpilot task run T --impl triton_rows_pdl " + " ".join(f"--case {c}" for c in every[1:]),
+        f"kernelpilot task run T --impl triton_rows --case {every[0]}"]  # the other uncopied case rides along
+
+
 def test_the_cli_prints_the_table_and_the_commands(norm_task_copy):
     task = load_task(norm_task_copy)
     planted_ledgers(task)
@@ -88,8 +108,10 @@ def test_the_cli_prints_the_table_and_the_commands(norm_task_copy):
     assert f"kernelpilot task run {norm_task_copy} --impl " in shown.stdout
 
     parsed = json.loads(kp("task", "gaps", str(norm_task_copy), "--json").stdout)
+    every_case = [c.id for c in task.cases]
     assert parsed["impls"]["triton_rows_pair"]["failing"] == [small_cases(task)[0]]
     assert parsed["impls"]["torch_eager"]["timed"] == len(small_cases(task))
-    assert parsed["commands"] == gaps.fill_commands(str(norm_task_copy), task, gaps.find(task))
+    assert parsed["without_same_size_copy"] == [c.id for c in task.cases]
+    assert parsed["commands"] == gaps.fill_commands(str(norm_task_copy), task, gaps.find(task), tuple(every_case))
 
     assert "not a task folder" in one_line_error(kp("task", "gaps", str(norm_task_copy.parent)))

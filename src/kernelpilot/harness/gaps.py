@@ -53,6 +53,14 @@ def find(task: Task) -> list[ImplGaps]:
     return found
 
 
+def cases_without_copy(task: Task) -> tuple[str, ...]:
+    """The cases of W with no same-size copy timed on the task's GPU model: the copy that tells a missed target
+    from one below what moving the case's bytes costs (any `task bench` of a case times it first)."""
+    copied = {row["case"] for row in ledgers.own_model_rows(ledgers.read_results(task.root), task.arch)
+              if row["impl"] == "copy_same_size"}
+    return tuple(c.id for c in task.cases if c.id not in copied)
+
+
 def _ops_seen(task: Task, results: list[dict]) -> dict[str, set[str]]:
     """impl -> the ops of the cases any of its checks or timings covered: an implementation that skipped an op
     everywhere it ran does not implement it (one that never ran is taken to implement them all)."""
@@ -67,13 +75,20 @@ def _ops_seen(task: Task, results: list[dict]) -> dict[str, set[str]]:
     return seen
 
 
-def fill_commands(task_arg: str, task: Task, gaps: list[ImplGaps]) -> list[str]:
+def fill_commands(task_arg: str, task: Task, gaps: list[ImplGaps], uncopied: tuple[str, ...] = ()) -> list[str]:
     """One `kernelpilot task run` a set of missing cases, naming the implementations that lack exactly that set
-    (no --impl when all do, no --case when the set is all of W)."""
+    (no --impl when all do, no --case when the set is all of W); then the `uncopied` cases no such run covers,
+    with the candidate (else baseline) that has the most timings (a run of a case times its same-size copy
+    first)."""
     by_cases: dict[tuple[str, ...], list[str]] = {}
     for gap in gaps:
         if gap.missing:
             by_cases.setdefault(gap.missing, []).append(gap.impl)
+    covered = {case for cases in by_cases for case in cases}
+    left = tuple(case for case in uncopied if case not in covered)
+    if left:
+        candidates = [gap for gap in gaps if gap.impl in task.candidate_names()]
+        by_cases.setdefault(left, []).append(max(candidates or gaps, key=lambda gap: gap.timed).impl)
     every_impl, every_case = len(gaps), tuple(c.id for c in task.cases)
     commands = []
     for cases, names in by_cases.items():

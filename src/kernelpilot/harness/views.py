@@ -200,7 +200,7 @@ def task_list(console, rows: list[dict]) -> None:
     console.print(table)
 
 
-def gaps_table(console, task: Task, gaps: list, commands: list[str]) -> None:
+def gaps_table(console, task: Task, gaps: list, uncopied: tuple[str, ...], commands: list[str]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
@@ -217,8 +217,12 @@ def gaps_table(console, task: Task, gaps: list, commands: list[str]) -> None:
         if gap.unbuilt or gap.failing:
             why = gap.unbuilt or f"its latest GPU check failed {', '.join(gap.failing)}"
             console.print(f"[red]{escape(gap.impl)}[/]: {escape(why)}", soft_wrap=True)
+    if uncopied:
+        console.print(f"no same-size copy timed on the task's GPU model for {len(uncopied)} of the "
+                      f"{len(task.cases)} cases (it tells a missed target from the cost of moving the bytes)")
     if not commands:
-        console.print("nothing to run: every implementation that builds is checked and timed on every case it covers")
+        console.print("nothing to run: every implementation that builds is checked and timed on every case it covers, "
+                      "and every case has its same-size copy")
         return
     console.print("to fill the gaps on the task's GPU:")
     for command in commands:
