@@ -5,7 +5,7 @@ import json
 from clirun import kp, one_line_error
 from task_folders import timed_rows
 
-from kernelpilot.harness import gaps, ledgers
+from kernelpilot.harness import gaps, ledgers, report
 from kernelpilot.harness.spec import load_task
 
 
@@ -59,6 +59,15 @@ def test_each_implementation_lacks_what_its_gpu_checks_and_own_model_timings_lea
     assert pdl.covered == tuple(c.id for c in task.cases_for("triton_one_pass_rms_norm"))
     assert set(rms_only) <= set(pdl.missing)  # checked, never timed
     assert found["cuda_rows"].missing == tuple(every)  # never ran: taken to implement every op
+
+
+def test_the_results_section_names_what_its_table_cannot_show(norm_task_copy):
+    task = load_task(norm_task_copy)
+    planted_ledgers(task)
+    note = report.untimed_note(task)[0]
+    assert note.startswith("Not yet checked and timed on an H200")
+    assert f"`triton_rows` on {len(task.cases) - 1} of its {len(task.cases)} case(s)" in note
+    assert "sglang_0_5_12" not in note  # it does not build: nothing a run would add
 
 
 def test_the_commands_group_implementations_lacking_the_same_cases(norm_task_copy):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.fsutil import atomic_write_bytes, atomic_write_text, read_json
-from kernelpilot.harness import ledgers, perfmap
+from kernelpilot.harness import gaps, ledgers, perfmap
 from kernelpilot.harness.spec import Task
 
 HEADER = "# Results\n\nEvery section below is rendered by `kernelpilot task report` from the task's ledgers.\n"
@@ -23,6 +23,7 @@ def section(task: Task, perf_map: dict, rows: list[dict], ledger_rows: list[dict
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
     lines += earlier_runs_note(perf_map, rows)
     lines += other_gpu_note(perf_map, ledger_rows)
+    lines += untimed_note(task)
     copy, matmul = (next((r for r in rows if r["impl"] == name and r["run_id"] == perf_map["run_id"]), None)
                     for name in ("copy_ceiling", "matmul_ceiling"))
     if copy:
@@ -96,6 +97,17 @@ def other_gpu_note(perf_map: dict, ledger_rows: list[dict]) -> list[str]:
         return []
     listed = "; ".join(f"`{run}` on {gpu}: {len(cases)} case(s)" for run, (gpu, cases) in sorted(runs.items()))
     return [f"Runs on another GPU, in the ledgers (`benchmarks/results.csv`) but not in this table: {listed}.", ""]
+
+
+def untimed_note(task: Task) -> list[str]:
+    """Names the implementations the ledgers hold no check and timing of on the task's GPU model for some cases of
+    W (a candidate written since the last run there, a case added to W), which the table cannot show."""
+    lacking = [gap for gap in gaps.find(task) if gap.missing]
+    if not lacking:
+        return []
+    listed = "; ".join(f"`{gap.impl}` on {len(gap.missing)} of its {len(gap.covered)} case(s)" for gap in lacking)
+    return [f"Not yet checked and timed on an {task.arch.upper()} (`kernelpilot task gaps` names the runs): "
+            f"{listed}.", ""]
 
 
 def partial_note(summary: dict) -> str:
