@@ -44,7 +44,13 @@ def _rotate(x, cos_sin, pos, R: tl.constexpr, ROWS: tl.constexpr, D: tl.constexp
 @triton.jit(do_not_specialize=["n_tokens", "q_heads", "k_heads", "q_programs", "eps"])
 def _qknorm_rope_kernel(Q, K, QW, KW, COS_SIN, POS, n_tokens, q_heads, k_heads, q_programs,
                         q_token_stride, k_token_stride, head_stride, eps,
-                        D: tl.constexpr, R: tl.constexpr, ROWS: tl.constexpr, IS_NEOX: tl.constexpr, PDL: tl.constexpr):
+                        D: tl.constexpr, R: tl.constexpr, ROWS: tl.constexpr, IS_NEOX: tl.constexpr,
+                        NO_BARRIER: tl.constexpr, PDL: tl.constexpr):
+    """NO_BARRIER loads the positions first and the weight in the tile's own layout, one copy per row (L1 hits).
+    Otherwise the [D] weight arrives in a layout of its own and reaches the tile through shared memory, behind a
+    barrier that ptxas will not move loads across: the positions' load, issued after it, waits for the weight's
+    round trip, and the cos/sin loads wait for the positions', three memory round trips one after another where
+    two would do."""
     pdl_prologue(PDL)
     pid = tl.program_id(0)
     if pid < q_programs:
@@ -57,19 +63,27 @@ def _qknorm_rope_kernel(Q, K, QW, KW, COS_SIN, POS, n_tokens, q_heads, k_heads, 
     offsets = (token.to(tl.int64) * token_stride + (rows - token * heads) * head_stride)[:, None] \
         + tl.arange(0, D)[None, :]
     mask = row_ok[:, None]
-    x = tl.load(X + offsets, mask=mask, other=0.0).to(tl.float32)
-    w = tl.load(W + tl.arange(0, D)).to(tl.float32)
-    y = x * tl.rsqrt(tl.sum(x * x, axis=1) / D + eps)[:, None] * w[None, :]
-    pos = tl.load(POS + token, mask=row_ok, other=0).to(tl.int64)
+    if NO_BARRIER:
+        pos = tl.load(POS + token, mask=row_ok, other=0).to(tl.int64)
+        x = tl.load(X + offsets, mask=mask, other=0.0).to(tl.float32)
+        w = tl.load(W + tl.zeros((ROWS, 1), tl.int32) + tl.arange(0, D)[None, :]).to(tl.float32)
+    else:
+        x = tl.load(X + offsets, mask=mask, other=0.0).to(tl.float32)
+        w = tl.load(W + tl.arange(0, D)).to(tl.float32)[None, :]
+    y = x * tl.rsqrt(tl.sum(x * x, axis=1) / D + eps)[:, None] * w
+    if not NO_BARRIER:
+        pos = tl.load(POS + token, mask=row_ok, other=0).to(tl.int64)
     y = _rotate(y, COS_SIN, pos, R, ROWS, D, IS_NEOX)
     tl.store(X + offsets, y.to(X.dtype.element_ty), mask=mask)
 
 
 class QKNormRope:
-    """fused_inplace_qknorm_rope over one kernel, with a tile policy (rows per program, warps)."""
+    """fused_inplace_qknorm_rope over one kernel, with a tile policy (rows per program, warps) and the kernel's
+    load order (`no_barrier`)."""
 
-    def __init__(self, tile_config):
+    def __init__(self, tile_config, no_barrier=False):
         self.tile_config = tile_config
+        self.no_barrier = no_barrier
         self.launch = CachedLauncher(_qknorm_rope_kernel, pdl=True)
 
     def __call__(self, q, k, q_weight, k_weight, cos_sin_cache, positions, is_neox, eps, head_dim, rope_dim):
@@ -88,5 +102,6 @@ class QKNormRope:
                aligned(q, k, q_weight, k_weight, cos_sin_cache, positions))
         self.launch(key, (programs,),
                     (q, k, q_weight, k_weight, cos_sin_cache, positions, n_tokens, q_heads, k_heads, q_programs,
-                     q_stride, k_stride, head_stride, eps, head_dim, rope_dim, rows, bool(is_neox)),
+                     q_stride, k_stride, head_stride, eps, head_dim, rope_dim, rows, bool(is_neox),
+                     self.no_barrier),
                     num_warps=warps)
