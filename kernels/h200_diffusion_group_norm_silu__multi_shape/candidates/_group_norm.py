@@ -34,18 +34,29 @@ def _silu(y, FAST: tl.constexpr):
 
 @triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "eps"])
 def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, eps,
-                        BLOCK: tl.constexpr, FAST_SILU: tl.constexpr, PDL: tl.constexpr):
+                        BLOCK: tl.constexpr, FAST_SILU: tl.constexpr, AFFINE_FIRST: tl.constexpr,
+                        PDL: tl.constexpr):
+    """AFFINE_FIRST gathers each element's weight and bias with x, before the reductions: otherwise their loads
+    come after the reductions' barriers, a second memory round trip after x's (the small groups are
+    latency-bound)."""
     pdl_prologue(PDL)
     row = tl.program_id(0)
     base = row.to(tl.int64) * group_size
     offsets = tl.arange(0, BLOCK)
     mask = offsets < group_size
     x = tl.load(X + base + offsets, mask=mask, other=0.0).to(tl.float32)
+    if AFFINE_FIRST:
+        channel = (row % num_groups) * channels_per_group + offsets // spatial
+        weight = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32)
+        bias = tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
     centered = tl.where(mask, x - tl.sum(x, axis=0) / group_size, 0.0)
     rstd = tl.rsqrt(tl.sum(centered * centered, axis=0) / group_size + eps)
-    channel = (row % num_groups) * channels_per_group + offsets // spatial
-    scale = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32) * rstd
-    y = centered * scale + tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
+    if AFFINE_FIRST:
+        y = centered * (weight * rstd) + bias
+    else:
+        channel = (row % num_groups) * channels_per_group + offsets // spatial
+        scale = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32) * rstd
+        y = centered * scale + tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
     tl.store(Y + base + offsets, _silu(y, FAST_SILU).to(Y.dtype.element_ty), mask=mask)
 
 
@@ -189,9 +200,10 @@ class GroupNormSilu:
     """triton_group_norm_silu over the kernels above; `fused_max` is the largest group taken in one program, and
     larger groups take the L2 waves when `waves` plans them, else the split reduction."""
 
-    def __init__(self, fused_max, waves=None):
+    def __init__(self, fused_max, waves=None, affine_first=False):
         self.fused_max = fused_max
         self.waves = waves
+        self.affine_first = affine_first
         self.fused = CachedLauncher(_group_fused_kernel, pdl=True)
         self.partials = CachedLauncher(_group_partials_kernel, pdl=True)
         self.apply = CachedLauncher(_group_apply_kernel, pdl=True)
@@ -216,7 +228,7 @@ class GroupNormSilu:
             warps = max(1, min(16, block // 512))
             self.fused(common + (block, warps), (rows,),
                        (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block,
-                        x.element_size() == 2 and not interpreting()),
+                        x.element_size() == 2 and not interpreting(), self.affine_first),
                        num_warps=warps)
             return y
         if self.waves is not None:
