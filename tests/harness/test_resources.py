@@ -2,7 +2,12 @@
 
 import pytest
 
-from kernelpilot.harness.resources import access_widths, instruction_counts, resident_warps, sass_digest
+from pathlib import Path
+
+from kernelpilot.harness.resources import (access_widths, instruction_counts, loads_behind_barrier, resident_warps,
+                                          sass_digest)
+
+QKNORM = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_qknorm_rope__multi_shape"
 
 
 @pytest.mark.parametrize(("warps", "registers", "shared", "expected"), [
@@ -58,3 +63,31 @@ def test_instruction_counts_read_the_largest_loop_body_and_skip_the_closing_trap
     """
     assert instruction_counts(sass) == (8, 3)  # the loop 0x10-0x30; the forward branch and the trap are none
     assert instruction_counts(sass.replace("@P0 BRA 0x10", "@P0 BRA 0x40")) == (8, 0)
+
+
+def test_loads_behind_a_barrier_count_from_the_first_one():
+    sass = """
+        /*0000*/                   LDG.E.U16 R4, desc[UR4][R8.64] ;
+        /*0010*/                   STS.U16 [R9], R4 ;
+        /*0020*/                   BAR.SYNC.DEFER_BLOCKING 0x0 ;
+        /*0030*/               @!P0 LDG.E.64 R6, desc[UR4][R18.64] ;
+        /*0040*/                   LDG.E.128 R4, desc[UR4][R20.64+0x100] ;
+        /*0050*/                   LDS.U16 R12, [R16+UR4] ;
+        /*0060*/                   BAR.SYNC.DEFER_BLOCKING 0x0 ;
+        /*0070*/                   LDG.E.128 R8, desc[UR4][R20.64] ;
+    """
+    assert loads_behind_barrier(sass) == 3
+    assert loads_behind_barrier(sass.replace("BAR.SYNC.DEFER_BLOCKING 0x0", "NOP")) == 0
+
+
+def test_the_qknorm_weight_in_the_tiles_layout_takes_the_positions_load_out_from_behind_the_barrier():
+    """Compiled for sm_90 on the CPU: triton_rows converts the weight's layout through shared memory, and the
+    positions' and cos/sin loads wait behind that barrier; triton_rows_no_barrier has none."""
+    from kernelpilot.harness import runner
+    from kernelpilot.harness.spec import load_task
+
+    outcome = runner.compile_candidates(load_task(QKNORM), ["triton_rows", "triton_rows_no_barrier"],
+                                        ["qwen_image_qk_47x24_d128"])
+    behind = {name: result.cases["qwen_image_qk_47x24_d128"]["resources"][0]["loads_behind_barrier"]
+              for name, result in outcome.results.items()}
+    assert behind == {"triton_rows": 3, "triton_rows_no_barrier": 0}
