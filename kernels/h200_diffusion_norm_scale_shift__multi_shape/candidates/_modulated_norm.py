@@ -32,6 +32,15 @@ def _operand(P, b, s, cols, mask, batch_stride, frame_stride, frame_len, SCALAR:
 
 
 @triton.jit
+def _issued_before(h, loaded, zero):
+    """h, unchanged (its bits OR those of `loaded` masked by the runtime 0 `zero`, which no compiler can fold), but
+    now depending on `loaded`: ptxas must then issue that load before the row reductions that wait on h. Left to
+    itself it schedules the reductions' shuffles first and sinks the loads whose values are needed only after
+    them, so a program waits for x's memory round trip, reduces, then waits for the modulation's."""
+    return (h.to(tl.int32, bitcast=True) | (loaded.to(tl.int32, bitcast=True) & zero)).to(tl.float32, bitcast=True)
+
+
+@triton.jit
 def _normalized(h, mask, eps, D: tl.constexpr, IS_RMS: tl.constexpr):
     if not IS_RMS:
         h = tl.where(mask, h - (tl.sum(h, axis=1) / D)[:, None], 0.0)
@@ -55,7 +64,9 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
                            D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
                            HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
                            SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr,
-                           PDL: tl.constexpr):
+                           LOADS_FIRST: tl.constexpr, PDL: tl.constexpr):
+    """LOADS_FIRST makes the row's statistics depend on every operand's load (`_issued_before`), so that all of
+    them go out before the reductions: one memory round trip a program instead of two."""
     pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK_D)
@@ -81,6 +92,13 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
         r = h.to(R_OUT.dtype.element_ty)
         tl.store(R_OUT + out_at, r, mask=mask)
         h = r.to(tl.float32)  # the norm reads the residual as stored
+    if LOADS_FIRST:
+        zero = n_rows >> 31  # n_rows is never negative
+        h = _issued_before(_issued_before(h, scale, zero), shift, zero)
+        if HAS_W:
+            h = _issued_before(h, w, zero)
+        if HAS_B:
+            h = _issued_before(h, bias, zero)
     n = _normalized(h, mask, eps, D, IS_RMS)
     if HAS_W:
         n = n * w
@@ -167,9 +185,11 @@ class ModulatedNorm:
     size, SMs -> rows, warps): the rows a program holds at once, or with `stream` the rows it takes one after
     another; `register_cap` may cap a thread's registers by row width, so that more programs share an SM."""
 
-    def __init__(self, tile_config, stream, register_cap):
+    def __init__(self, tile_config, stream, register_cap, loads_first=False):
         self.tile_config = tile_config
         self.register_cap = register_cap
+        # the one-row kernel's switch; the stream kernel loads the modulation after the reductions by design
+        self.kernel_flags = () if stream else (loads_first,)
         self.launch = CachedLauncher(_modulated_norm_stream_kernel if stream else _modulated_norm_kernel, pdl=True)
 
     def __call__(self, x, residual, gate, weight, bias, scale, shift, norm_type, eps):
@@ -199,15 +219,15 @@ class ModulatedNorm:
                      x_rows if bias is None else bias, scale, shift, n_rows, seq_len, eps, *row_strides,
                      *scale_at[:3], *shift_at[:3], *gate_at[:3], width, next_pow2(width), rows,
                      norm_type == "rms", residual is not None, gate is not None, weight is not None, bias is not None,
-                     scale_at[3], shift_at[3], gate_at[3]),
+                     scale_at[3], shift_at[3], gate_at[3], *self.kernel_flags),
                     num_warps=warps, maxnreg=self.register_cap(width) if self.register_cap else None)
         return y if residual is None else (y, r_out)
 
 
-def entry_points(tile_config, stream=False, register_cap=None):
-    """The task's two ops over one ModulatedNorm with this tile policy, kernel and register cap (width -> a
-    thread's registers for ptxas, or None), for a candidate to export."""
-    norm = planned(ModulatedNorm(tile_config, stream, register_cap))
+def entry_points(tile_config, stream=False, register_cap=None, loads_first=False):
+    """The task's two ops over one ModulatedNorm with this tile policy, kernel, register cap (width -> a thread's
+    registers for ptxas, or None) and load order (the one-row kernel's LOADS_FIRST), for a candidate to export."""
+    norm = planned(ModulatedNorm(tile_config, stream, register_cap, loads_first))
 
     def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
         return norm(x, None, None, weight, bias, scale, shift, norm_type, eps)
