@@ -4,10 +4,11 @@ import pytest
 
 from pathlib import Path
 
-from kernelpilot.harness.resources import (access_widths, instruction_counts, loads_behind_barrier, resident_warps,
-                                          sass_digest)
+from kernelpilot.harness.resources import access_widths, instruction_counts, late_loads, resident_warps, sass_digest
 
-QKNORM = Path(__file__).resolve().parents[2] / "kernels" / "h200_diffusion_qknorm_rope__multi_shape"
+KERNELS = Path(__file__).resolve().parents[2] / "kernels"
+QKNORM = KERNELS / "h200_diffusion_qknorm_rope__multi_shape"
+MODULATED = KERNELS / "h200_diffusion_norm_scale_shift__multi_shape"
 
 
 @pytest.mark.parametrize(("warps", "registers", "shared", "expected"), [
@@ -65,7 +66,7 @@ def test_instruction_counts_read_the_largest_loop_body_and_skip_the_closing_trap
     assert instruction_counts(sass.replace("@P0 BRA 0x10", "@P0 BRA 0x40")) == (8, 0)
 
 
-def test_loads_behind_a_barrier_count_from_the_first_one():
+def test_late_loads_count_from_the_first_shuffle_or_barrier():
     sass = """
         /*0000*/                   LDG.E.U16 R4, desc[UR4][R8.64] ;
         /*0010*/                   STS.U16 [R9], R4 ;
@@ -73,21 +74,26 @@ def test_loads_behind_a_barrier_count_from_the_first_one():
         /*0030*/               @!P0 LDG.E.64 R6, desc[UR4][R18.64] ;
         /*0040*/                   LDG.E.128 R4, desc[UR4][R20.64+0x100] ;
         /*0050*/                   LDS.U16 R12, [R16+UR4] ;
-        /*0060*/                   BAR.SYNC.DEFER_BLOCKING 0x0 ;
+        /*0060*/                   SHFL.BFLY PT, R13, R16, 0x8, 0x1f ;
         /*0070*/                   LDG.E.128 R8, desc[UR4][R20.64] ;
     """
-    assert loads_behind_barrier(sass) == 3
-    assert loads_behind_barrier(sass.replace("BAR.SYNC.DEFER_BLOCKING 0x0", "NOP")) == 0
+    assert late_loads(sass) == 3
+    assert late_loads(sass.replace("BAR.SYNC.DEFER_BLOCKING 0x0", "NOP")) == 1  # behind the shuffle only
+    assert late_loads(sass.replace("BAR.SYNC.DEFER_BLOCKING 0x0", "NOP").replace("SHFL.BFLY", "FADD")) == 0
 
 
-def test_the_qknorm_weight_in_the_tiles_layout_takes_the_positions_load_out_from_behind_the_barrier():
-    """Compiled for sm_90 on the CPU: triton_rows converts the weight's layout through shared memory, and the
-    positions' and cos/sin loads wait behind that barrier; triton_rows_no_barrier has none."""
+def test_compiled_for_sm90_the_load_order_fixes_leave_no_load_late():
+    """On the CPU: qknorm_rope's triton_rows converts the weight's layout through shared memory and its positions'
+    and cos/sin loads wait behind that barrier; norm_scale_shift's one-row kernel has ptxas put the modulation's
+    loads after the reduction's first shuffles. Their load-order candidates leave none late."""
     from kernelpilot.harness import runner
     from kernelpilot.harness.spec import load_task
 
-    outcome = runner.compile_candidates(load_task(QKNORM), ["triton_rows", "triton_rows_no_barrier"],
-                                        ["qwen_image_qk_47x24_d128"])
-    behind = {name: result.cases["qwen_image_qk_47x24_d128"]["resources"][0]["loads_behind_barrier"]
-              for name, result in outcome.results.items()}
-    assert behind == {"triton_rows": 3, "triton_rows_no_barrier": 0}
+    def late(task, names, case):
+        outcome = runner.compile_candidates(load_task(task), names, [case])
+        return {name: result.cases[case]["resources"][0]["late_loads"] for name, result in outcome.results.items()}
+
+    assert late(QKNORM, ["triton_rows", "triton_rows_no_barrier"], "qwen_image_qk_47x24_d128") == \
+        {"triton_rows": 3, "triton_rows_no_barrier": 0}
+    assert late(MODULATED, ["triton_one_row_four_warps", "triton_one_row_loads_first"], "hunyuan_55x3072_sbd") == \
+        {"triton_one_row_four_warps": 6, "triton_one_row_loads_first": 0}

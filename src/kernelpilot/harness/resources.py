@@ -14,11 +14,12 @@ backward branch jumps over): an SM issues one warp instruction a cycle on each o
 instructions times its warps, over the SMs' issue rate, is a floor under the run time that no occupancy lifts. A
 norm kernel near the copy ceiling's time in that floor is issue-bound, not memory-bound.
 
-The global loads written after the kernel's first barrier are counted as well: in straight-line code such a load
-issues only once every warp of the block has reached the barrier, so its round trip starts after whatever the
-barrier waited on. Triton puts barriers where a value changes layout through shared memory (a weight vector
-broadcast into a 2-D tile) and in cross-warp reductions; a latency-bound kernel whose independent loads sit behind
-one pays a memory round trip more than it needs to.
+The global loads written after the kernel's first exchange between threads (a warp shuffle or a barrier) are
+counted as well: that exchange waits for the values it moves, usually loaded ones, so in straight-line code a
+load written after it starts its round trip only once an earlier one has ended. Triton puts barriers where a
+value changes layout through shared memory (a weight vector broadcast into a 2-D tile), and ptxas schedules a
+row reduction's shuffles ahead of loads whose values are needed only after it; a latency-bound kernel with
+independent loads behind either pays a memory round trip more than it needs to.
 
 Occupancy follows CUDA's occupancy calculator for the limits of compute capability 9.x and 10.x: registers are
 allocated per warp in units of 256, warps in groups of 4; an SM holds 64 warps, 32 blocks, 64K registers and
@@ -47,7 +48,7 @@ _USAGE = re.compile(r"REG:(\d+)\s+STACK:(\d+)\s+SHARED:(\d+)\s+LOCAL:(\d+)")
 _ADDRESSED = re.compile(r"^\s*/\*([0-9a-f]{4,})\*/\s*([^;]*);", re.MULTILINE)
 _BRANCH_TARGET = re.compile(r"\bBRA\b.*\b0x([0-9a-f]+)\s*$")
 _GLOBAL_ACCESS = re.compile(r"\b(LDG|STG)((?:\.[A-Z0-9_]+)*)")
-_BARRIER = re.compile(r"\bBAR\.")
+_EXCHANGE = re.compile(r"\b(?:BAR|SHFL)\.")
 _GLOBAL_LOAD = re.compile(r"\bLDG\b")
 _WIDTH_SUFFIXES = {"128": 128, "64": 64, "U16": 16, "S16": 16, "U8": 8, "S8": 8}
 
@@ -65,7 +66,7 @@ class KernelResources:
     global_stores: dict[int, int]
     instructions: int  # in the code, as written
     loop_instructions: int  # in the largest loop's body (0: straight-line code), issued once an iteration
-    loads_behind_barrier: int  # global loads written after the first barrier
+    late_loads: int  # global loads written after the first shuffle or barrier
     sass_digest: str  # of the instructions alone (no addresses, encodings or header)
 
     @property
@@ -117,10 +118,10 @@ def instruction_counts(sass: str) -> tuple[int, int]:
     return len(addressed), largest_loop
 
 
-def loads_behind_barrier(sass: str) -> int:
-    """Global load instructions that come after the listing's first barrier (all of none, without one)."""
+def late_loads(sass: str) -> int:
+    """Global load instructions that come after the listing's first shuffle or barrier (none without one)."""
     texts = [text for _, text in _ADDRESSED.findall(sass)]
-    first = next((index for index, text in enumerate(texts) if _BARRIER.search(text)), len(texts))
+    first = next((index for index, text in enumerate(texts) if _EXCHANGE.search(text)), len(texts))
     return sum(1 for text in texts[first:] if _GLOBAL_LOAD.search(text))
 
 
@@ -163,5 +164,5 @@ def of_compiled(compiled) -> KernelResources:
                            local_bytes=max(local, stack), shared_bytes=shared, resident_warps=resident,
                            limited_by=binding, global_loads=loads, global_stores=stores,
                            instructions=instructions, loop_instructions=loop_instructions,
-                           loads_behind_barrier=loads_behind_barrier(listing),
+                           late_loads=late_loads(listing),
                            sass_digest=sass_digest(listing))

@@ -78,8 +78,8 @@ def compile_table(console, task: Task, outcome) -> None:
 
 def resources_table(console, outcome) -> None:
     """One row per candidate and kernel: its range of registers, any spill, the share of its global loads and
-    stores that move 16 bytes, the range of its loads written behind a barrier (each a round trip a latency-bound
-    kernel waits for in turn), and the case where it holds the fewest warps per SM (what caps a memory-bound
+    stores that move 16 bytes, the range of its loads written after the first shuffle or barrier (each a round
+    trip a latency-bound kernel waits for after an earlier one), and the case where it holds the fewest warps per SM (what caps a memory-bound
     kernel's bytes in flight), with the instructions a thread has there (in its loop body, if it loops)."""
     from rich.table import Table
 
@@ -87,7 +87,7 @@ def resources_table(console, outcome) -> None:
 
     table = Table(title=f"registers, access widths and occupancy on {outcome.sm}, from the cubins")
     for column in ("implementation", "kernel", "warps/block", "registers/thread", "spills (local B/thread)",
-                   "128-bit loads, stores", "loads behind a barrier", "fewest warps/SM", "instructions (loop)",
+                   "128-bit loads, stores", "loads after 1st exchange", "fewest warps/SM", "instructions (loop)",
                    "on case"):
         table.add_column(column)
     for name, result in outcome.results.items():
@@ -104,8 +104,7 @@ def resources_table(console, outcome) -> None:
                           f"[red]{spill}[/]" if spill else "none",
                           f"{_wide_share(k['global_loads'] for _, k in seen)}, "
                           f"{_wide_share(k['global_stores'] for _, k in seen)}",
-                          _span(min(k["loads_behind_barrier"] for _, k in seen),
-                                max(k["loads_behind_barrier"] for _, k in seen)),
+                          _span(min(k["late_loads"] for _, k in seen), max(k["late_loads"] for _, k in seen)),
                           f"{fewest['resident_warps']}/{MAX_WARPS_PER_SM} ({fewest['limited_by']})",
                           _instructions(fewest), case_id)
     if table.rows:
