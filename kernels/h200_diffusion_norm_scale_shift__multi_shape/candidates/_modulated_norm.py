@@ -16,6 +16,7 @@ import triton
 import triton.language as tl
 
 from kernelpilot.launch import CachedLauncher, aligned, ceil_div, multiprocessors, next_pow2
+from kernelpilot.load_order import issued_before
 from kernelpilot.pdl import pdl_prologue
 from kernelpilot.replay import planned
 
@@ -29,15 +30,6 @@ def _operand(P, b, s, cols, mask, batch_stride, frame_stride, frame_len, SCALAR:
         rows = (b * batch_stride + (s // frame_len) * frame_stride)[:, None]
         value = tl.load(P + rows + cols[None, :], mask=mask, other=0.0).to(tl.float32)
     return value
-
-
-@triton.jit
-def _issued_before(h, loaded, zero):
-    """h, unchanged (its bits OR those of `loaded` masked by the runtime 0 `zero`, which no compiler can fold), but
-    now depending on `loaded`: ptxas must then issue that load before the row reductions that wait on h. Left to
-    itself it schedules the reductions' shuffles first and sinks the loads whose values are needed only after
-    them, so a program waits for x's memory round trip, reduces, then waits for the modulation's."""
-    return (h.to(tl.int32, bitcast=True) | (loaded.to(tl.int32, bitcast=True) & zero)).to(tl.float32, bitcast=True)
 
 
 @triton.jit
@@ -65,7 +57,7 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
                            HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
                            SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr,
                            LOADS_FIRST: tl.constexpr, PDL: tl.constexpr):
-    """LOADS_FIRST makes the row's statistics depend on every operand's load (`_issued_before`), so that all of
+    """LOADS_FIRST makes the row's statistics depend on every operand's load (`issued_before`), so that all of
     them go out before the reductions: one memory round trip a program instead of two."""
     pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
@@ -94,11 +86,11 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
         h = r.to(tl.float32)  # the norm reads the residual as stored
     if LOADS_FIRST:
         zero = n_rows >> 31  # n_rows is never negative
-        h = _issued_before(_issued_before(h, scale, zero), shift, zero)
+        h = issued_before(issued_before(h, scale, zero), shift, zero)
         if HAS_W:
-            h = _issued_before(h, w, zero)
+            h = issued_before(h, w, zero)
         if HAS_B:
-            h = _issued_before(h, bias, zero)
+            h = issued_before(h, bias, zero)
     n = _normalized(h, mask, eps, D, IS_RMS)
     if HAS_W:
         n = n * w
