@@ -71,7 +71,7 @@ def main() -> int:
     w = torch.randn(128, device="cuda", dtype=torch.bfloat16)
     y = torch.empty_like(x)
     row_norm = _norm_rows.RowNorm(_norm_rows.narrow_packed_tiles)
-    args = (x, y, w, x, 1320, 128, 128, 1e-6, 128, 128, 16, True, True, False, False, False)  # TILE_WEIGHT, PDL off
+    args = (x, y, w, x, 1320, 128, 128, 1e-6, 128, 128, 16, True, True, False, False, False)  # LOADS_FIRST, PDL off
     figures = {
         "python call of a no-op": per_call_us(lambda: None),
         "torch.empty_like": per_call_us(lambda: torch.empty_like(x)),
