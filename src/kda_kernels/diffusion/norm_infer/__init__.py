@@ -29,7 +29,7 @@ FAMILY = Family(__name__, arches=('h200',), functions=FUNCTIONS)
 KDA_OPTIMIZED_norm_infer = True
 KDA_ARCHES_norm_infer = ('h200',)
 KDA_TASK_norm_infer = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_norm_infer = {'h200': '18f04b32b92095b9f6b1f541096bbffb46f07e06'}
+KDA_COMMIT_norm_infer = {'h200': 'ab677e155fc7862b5ecbe6c02d12581f2d4f8af8'}
 KDA_DATE_norm_infer = {'h200': '2026-12-04T00:41:59Z'}
 KDA_SPEEDUP_norm_infer = {
     'h200': {
@@ -45,7 +45,7 @@ KDA_SPEEDUP_norm_infer = {
 KDA_OPTIMIZED_triton_one_pass_rms_norm = True
 KDA_ARCHES_triton_one_pass_rms_norm = ('h200',)
 KDA_TASK_triton_one_pass_rms_norm = {'h200': 'h200_diffusion_norm_infer__multi_shape'}
-KDA_COMMIT_triton_one_pass_rms_norm = {'h200': '18f04b32b92095b9f6b1f541096bbffb46f07e06'}
+KDA_COMMIT_triton_one_pass_rms_norm = {'h200': 'ab677e155fc7862b5ecbe6c02d12581f2d4f8af8'}
 KDA_DATE_triton_one_pass_rms_norm = {'h200': '2026-12-04T00:41:59Z'}
 KDA_SPEEDUP_triton_one_pass_rms_norm = {
     'h200': {

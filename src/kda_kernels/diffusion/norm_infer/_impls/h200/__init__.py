@@ -1,6 +1,6 @@
 """The h200 kernels of kda_kernels' norm_infer family, exported by `kernelpilot task export` (do not edit).
 
-From task h200_diffusion_norm_infer__multi_shape at commit 18f04b32b92095b9f6b1f541096bbffb46f07e06. MANIFEST holds what the family module and its stamps are written from.
+From task h200_diffusion_norm_infer__multi_shape at commit ab677e155fc7862b5ecbe6c02d12581f2d4f8af8. MANIFEST holds what the family module and its stamps are written from.
 """
 
 MANIFEST = {
@@ -8,7 +8,7 @@ MANIFEST = {
     'arch': 'h200',
     'domain': 'diffusion',
     'family': 'norm_infer',
-    'commit': '18f04b32b92095b9f6b1f541096bbffb46f07e06',
+    'commit': 'ab677e155fc7862b5ecbe6c02d12581f2d4f8af8',
     'date': '2026-12-04T00:41:59Z',
     'run': '20261204T004159Z-c88b44',
     'functions': {

@@ -5,6 +5,7 @@ import triton
 import triton.language as tl
 
 from kernelpilot.launch import CachedLauncher, aligned, ceil_div, multiprocessors, next_pow2
+from kernelpilot.load_order import issued_before
 from kernelpilot.pdl import pdl_prologue
 
 
@@ -12,11 +13,13 @@ from kernelpilot.pdl import pdl_prologue
 @triton.jit(do_not_specialize=["n_rows", "eps"])
 def _norm_rows_kernel(X, Y, W, B, n_rows, x_row_stride, y_row_stride, eps,
                       N: tl.constexpr, BLOCK_N: tl.constexpr, ROWS: tl.constexpr,
-                      IS_RMS: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr, TILE_WEIGHT: tl.constexpr,
+                      IS_RMS: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr, LOADS_FIRST: tl.constexpr,
                       PDL: tl.constexpr):
-    """TILE_WEIGHT loads x first and the weight and bias as [ROWS, BLOCK_N] tiles in x's layout (one copy per row,
-    L1 hits): loaded as [BLOCK_N] vectors they may take a layout of their own and reach x's through shared memory,
-    behind a barrier that x's load, issued after it, waits on."""
+    """LOADS_FIRST issues every load before the reductions: x first, then the weight and bias as [ROWS, BLOCK_N]
+    tiles in x's layout (one copy per row, L1 hits), on which x's statistics are made to depend
+    (`issued_before`). Loaded as [BLOCK_N] vectors they may take a layout of their own and reach x's through
+    shared memory, behind a barrier that x's load, issued after it, waits on; and where they do not, ptxas puts
+    the reductions' shuffles, which wait for x, ahead of their loads."""
     pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK_N)
@@ -25,14 +28,17 @@ def _norm_rows_kernel(X, Y, W, B, n_rows, x_row_stride, y_row_stride, eps,
     rows64 = rows.to(tl.int64)[:, None]
     # Weight and bias are loaded before x's reductions so that their memory round trip overlaps x's: on small
     # cases the kernel is two latencies long otherwise.
-    if TILE_WEIGHT:
+    if LOADS_FIRST:
         x = tl.load(X + rows64 * x_row_stride + cols[None, :], mask=mask, other=0.0).to(tl.float32)
         tile_cols = tl.zeros((ROWS, 1), tl.int32) + cols[None, :]
         tile_ok = tl.zeros((ROWS, 1), tl.int1) | col_ok[None, :]
+        zero = n_rows >> 31  # n_rows is never negative
         if HAS_W:
             w = tl.load(W + tile_cols, mask=tile_ok, other=0.0).to(tl.float32)
+            x = issued_before(x, w, zero)
         if HAS_B:
             b = tl.load(B + tile_cols, mask=tile_ok, other=0.0).to(tl.float32)
+            x = issued_before(x, b, zero)
     else:
         if HAS_W:
             w = tl.load(W + cols, mask=col_ok, other=0.0).to(tl.float32)[None, :]
@@ -51,12 +57,11 @@ def _norm_rows_kernel(X, Y, W, B, n_rows, x_row_stride, y_row_stride, eps,
 
 class RowNorm:
     """norm_infer and the one-pass RMSNorm over one kernel, with a tile policy (rows per program, warps), launched
-    with programmatic dependent launch when `pdl`, weight and bias loaded as tiles in x's layout when
-    `tile_weight`."""
+    with programmatic dependent launch when `pdl`, every load issued before the reductions when `loads_first`."""
 
-    def __init__(self, tile_config, pdl=False, tile_weight=False):
+    def __init__(self, tile_config, pdl=False, loads_first=False):
         self.tile_config = tile_config
-        self.tile_weight = tile_weight
+        self.loads_first = loads_first
         self.launch = CachedLauncher(_norm_rows_kernel, pdl=pdl)
 
     def __call__(self, x, weight, bias, eps, is_rms, out):
@@ -75,7 +80,7 @@ class RowNorm:
         self.launch(key, (ceil_div(n_rows, rows),),
                     (rows_view, y_rows, rows_view if weight is None else weight, rows_view if bias is None else bias,
                      n_rows, x_stride, y_stride, eps, width, next_pow2(width), rows, is_rms,
-                     weight is not None, bias is not None, self.tile_weight),
+                     weight is not None, bias is not None, self.loads_first),
                     num_warps=warps)
         return y if out is not None or x.dim() == 2 else y.view(x.shape)
 
