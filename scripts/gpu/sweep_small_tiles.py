@@ -62,7 +62,15 @@ ltx2_split = swapped("_ltx2", lambda m, heads, warps: m.Ltx2Split(
     lambda token_rows, all_heads, half, sms: (min(heads, all_heads), warps)))
 scale_shift = swapped("_scale_shift", lambda m, rows, block_c, warps: m.ScaleShift(
     lambda n_rows, channels, sms: (rows, min(block_c, m.next_pow2(channels)), warps)))
-select01 = swapped("_select01", lambda m, warps: m.Select01(lambda channels: warps))
+
+
+def select01(module: Any, warps: int) -> Callable[[str], Callable]:
+    """fuse_scale_shift's select01 ops close over their wrapper: a fresh pair per setting, from the candidate's
+    `select01_entry_points`."""
+    functions = {fn.__name__: fn for fn in module.select01_entry_points(module.Select01(lambda channels: warps))}
+    return functions.__getitem__
+
+
 qknorm_rope = swapped("_qknorm_rope", lambda m, rows, warps: m.QKNormRope(lambda n_rows, head_dim: (rows, warps)))
 row_norm = swapped("_norm", lambda m, rows, warps: m.RowNorm(
     lambda n_rows, width, element_size, sms: (rows, warps), pdl=True))

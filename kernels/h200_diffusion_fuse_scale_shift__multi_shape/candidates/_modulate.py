@@ -9,6 +9,7 @@ import triton
 import triton.language as tl
 
 from kernelpilot.launch import CachedLauncher, aligned, broadcast_strides, ceil_div, multiprocessors, next_pow2
+from kernelpilot.load_order import issued_before
 from kernelpilot.pdl import pdl_prologue
 
 
@@ -36,10 +37,31 @@ def _scale_shift_kernel(X, SCALE, SHIFT, Y, n_rows, tokens, scale_frame, shift_f
     tl.store(Y + at, (x * (scale_constant + scale) + shift).to(Y.dtype.element_ty), mask=mask)
 
 
+@triton.jit
+def _chosen_operands(W, B, S0, H0, G0, S1, H1, G1, INDEX, index_at, mod, columns, mask, HAS_W: tl.constexpr,
+                     HAS_B: tl.constexpr):
+    """The token's weight, bias (1 and 0 where absent), and the scale, shift and gate rows of the set its index
+    chooses, each read from one pointer picked by the index, so that none waits on a branch."""
+    second = tl.load(INDEX + index_at) != 0
+    w = 1.0
+    if HAS_W:
+        w = tl.load(W + columns, mask=mask, other=0.0).to(tl.float32)
+    bias = 0.0
+    if HAS_B:
+        bias = tl.load(B + columns, mask=mask, other=0.0).to(tl.float32)
+    scale = tl.load(tl.where(second, S1, S0) + mod, mask=mask, other=0.0).to(tl.float32)
+    shift = tl.load(tl.where(second, H1, H0) + mod, mask=mask, other=0.0).to(tl.float32)
+    gate = tl.load(tl.where(second, G1, G0) + mod, mask=mask, other=0.0)
+    return w, bias, scale, shift, gate
+
+
 @triton.jit(do_not_specialize=["tokens", "eps"])
 def _select01_kernel(X, RES, RES_GATE, W, B, S0, H0, G0, S1, H1, G1, INDEX, Y, R_OUT, G_OUT, tokens, eps,
                      mod_sb, index_sb, C: tl.constexpr, BLOCK_C: tl.constexpr, RESIDUAL: tl.constexpr,
-                     HAS_W: tl.constexpr, HAS_B: tl.constexpr, PDL: tl.constexpr):
+                     HAS_W: tl.constexpr, HAS_B: tl.constexpr, LOADS_FIRST: tl.constexpr, PDL: tl.constexpr):
+    """LOADS_FIRST reads the chosen set's rows (and the weight and bias) before the row's reductions, and makes the
+    statistics depend on them (`issued_before`), so that every load goes out at once; otherwise ptxas issues
+    them after the reductions' first shuffles, which wait for x."""
     pdl_prologue(PDL)
     row = tl.program_id(0)
     batch = row // tokens
@@ -51,22 +73,38 @@ def _select01_kernel(X, RES, RES_GATE, W, B, S0, H0, G0, S1, H1, G1, INDEX, Y, R
         x = tl.load(RES + at, mask=mask, other=0.0).to(tl.float32) + \
             tl.load(RES_GATE + at, mask=mask, other=0.0).to(tl.float32) * x
         tl.store(R_OUT + at, x.to(R_OUT.dtype.element_ty), mask=mask)
+    if LOADS_FIRST:
+        w, bias, scale, shift, gate = _chosen_operands(
+            W, B, S0, H0, G0, S1, H1, G1, INDEX, batch.to(tl.int64) * index_sb + (row - batch * tokens),
+            batch.to(tl.int64) * mod_sb + columns, columns, mask, HAS_W, HAS_B)
+        zero = tokens >> 31  # tokens is never negative
+        x = issued_before(issued_before(issued_before(x, scale, zero), shift, zero), gate.to(tl.float32), zero)
+        if HAS_W:
+            x = issued_before(x, w, zero)
+        if HAS_B:
+            x = issued_before(x, bias, zero)
     centered = tl.where(mask, x - tl.sum(x, axis=0) / C, 0.0)
     normed = centered * tl.rsqrt(tl.sum(centered * centered, axis=0) / C + eps)
-    if HAS_W:
-        normed = normed * tl.load(W + columns, mask=mask, other=0.0).to(tl.float32)
-    if HAS_B:
-        normed = normed + tl.load(B + columns, mask=mask, other=0.0).to(tl.float32)
-    mod = batch.to(tl.int64) * mod_sb + columns
-    # One uniform branch per token: only the chosen set's three rows are read.
-    if tl.load(INDEX + batch.to(tl.int64) * index_sb + (row - batch * tokens)) != 0:
-        scale = tl.load(S1 + mod, mask=mask, other=0.0).to(tl.float32)
-        shift = tl.load(H1 + mod, mask=mask, other=0.0).to(tl.float32)
-        gate = tl.load(G1 + mod, mask=mask, other=0.0)
+    if LOADS_FIRST:
+        if HAS_W:
+            normed = normed * w
+        if HAS_B:
+            normed = normed + bias
     else:
-        scale = tl.load(S0 + mod, mask=mask, other=0.0).to(tl.float32)
-        shift = tl.load(H0 + mod, mask=mask, other=0.0).to(tl.float32)
-        gate = tl.load(G0 + mod, mask=mask, other=0.0)
+        if HAS_W:
+            normed = normed * tl.load(W + columns, mask=mask, other=0.0).to(tl.float32)
+        if HAS_B:
+            normed = normed + tl.load(B + columns, mask=mask, other=0.0).to(tl.float32)
+        mod = batch.to(tl.int64) * mod_sb + columns
+        # One uniform branch per token: only the chosen set's three rows are read.
+        if tl.load(INDEX + batch.to(tl.int64) * index_sb + (row - batch * tokens)) != 0:
+            scale = tl.load(S1 + mod, mask=mask, other=0.0).to(tl.float32)
+            shift = tl.load(H1 + mod, mask=mask, other=0.0).to(tl.float32)
+            gate = tl.load(G1 + mod, mask=mask, other=0.0)
+        else:
+            scale = tl.load(S0 + mod, mask=mask, other=0.0).to(tl.float32)
+            shift = tl.load(H0 + mod, mask=mask, other=0.0).to(tl.float32)
+            gate = tl.load(G0 + mod, mask=mask, other=0.0)
     tl.store(Y + at, (normed * (1.0 + scale) + shift).to(Y.dtype.element_ty), mask=mask)
     tl.store(G_OUT + at, gate.to(G_OUT.dtype.element_ty), mask=mask)
 
@@ -119,10 +157,12 @@ class ScaleShift:
 
 
 class Select01:
-    """Both select01 ops (with and without the residual); `warps(channels)` picks the row program's width."""
+    """Both select01 ops (with and without the residual); `warps(channels)` picks the row program's width, and
+    `loads_first` the kernel's load order."""
 
-    def __init__(self, warps):
+    def __init__(self, warps, loads_first=False):
         self.warps = warps
+        self.loads_first = loads_first
         self.launch = CachedLauncher(_select01_kernel, pdl=True)
 
     def __call__(self, x, residual, residual_gate, weight, bias, index, eps, *sets):
@@ -147,6 +187,22 @@ class Select01:
                      x if weight is None else weight, x if bias is None else bias, *sets, index, y,
                      y if residual_out is None else residual_out, gate_out, tokens, eps, sets[0].stride(0),
                      index.stride(0), channels, next_pow2(channels), residual is not None,
-                     weight is not None, bias is not None),
+                     weight is not None, bias is not None, self.loads_first),
                     num_warps=warps)
         return y, gate_out, residual_out
+
+
+def select01_entry_points(select01):
+    """The two select01 ops over one (planned) Select01, for a candidate to export."""
+    def fuse_layernorm_scale_shift_gate_select01_kernel(x, weight, bias, scale0, shift0, gate0, scale1, shift1, gate1,
+                                                        index, eps):
+        y, gate, _ = select01(x, None, None, weight, bias, index, eps, scale0, shift0, gate0, scale1, shift1, gate1)
+        return y, gate
+
+    def fuse_residual_layernorm_scale_shift_gate_select01_kernel(x, residual, residual_gate, weight, bias, scale0,
+                                                                 shift0, gate0, scale1, shift1, gate1, index, eps):
+        y, gate, residual_out = select01(x, residual, residual_gate, weight, bias, index, eps,
+                                         scale0, shift0, gate0, scale1, shift1, gate1)
+        return y, residual_out, gate
+
+    return fuse_layernorm_scale_shift_gate_select01_kernel, fuse_residual_layernorm_scale_shift_gate_select01_kernel

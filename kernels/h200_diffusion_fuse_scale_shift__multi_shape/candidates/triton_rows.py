@@ -10,7 +10,7 @@ launch key; the select01 kernels keep SGLang's one-row-per-program shape with a 
 from kernelpilot.launch import next_pow2
 from kernelpilot.replay import planned
 
-from _modulate import ScaleShift, Select01
+from _modulate import ScaleShift, Select01, select01_entry_points
 
 PARENT = "sglang_0_5_23"
 MUTATION = "one stride-driven kernel for all broadcast forms, 4K-element tiles (1K below 16 per SM), fp32 math " \
@@ -37,21 +37,11 @@ def select01_warps(channels):
 
 
 _scale_shift = planned(ScaleShift(tile))
-_select01 = planned(Select01(select01_warps))
 
 
 def fuse_scale_shift_kernel(x, scale, shift, scale_constant=1.0, block_l=128, block_c=128):
     return _scale_shift(x, scale, shift, scale_constant)
 
 
-def fuse_layernorm_scale_shift_gate_select01_kernel(x, weight, bias, scale0, shift0, gate0, scale1, shift1, gate1,
-                                                    index, eps):
-    y, gate, _ = _select01(x, None, None, weight, bias, index, eps, scale0, shift0, gate0, scale1, shift1, gate1)
-    return y, gate
-
-
-def fuse_residual_layernorm_scale_shift_gate_select01_kernel(x, residual, residual_gate, weight, bias, scale0, shift0,
-                                                             gate0, scale1, shift1, gate1, index, eps):
-    y, gate, residual_out = _select01(x, residual, residual_gate, weight, bias, index, eps,
-                                      scale0, shift0, gate0, scale1, shift1, gate1)
-    return y, residual_out, gate
+(fuse_layernorm_scale_shift_gate_select01_kernel,
+ fuse_residual_layernorm_scale_shift_gate_select01_kernel) = select01_entry_points(planned(Select01(select01_warps)))
