@@ -6,7 +6,7 @@ scale and the per-token shift), on zimage_tanh_norm2_4096x3840 9 of 12, on every
 program then waits for x's round trip, reduces, and waits for a second one. Here the statistics depend on every
 operand's load (`kernelpilot.load_order.issued_before`: their bits OR'ed under a runtime zero, values unchanged),
 so all of them go out first. The mid-size Z-Image rows miss their targets by 1% (plain, residual: 89% of the copy
-ceiling against 90%) to 18% (the second norm); the edge cases are latency-bound."""
+ceiling against 90%) to 21% (the second norm); the edge cases are latency-bound."""
 
 from _tanh_norm import entry_points
 from triton_one_row import tile_config
