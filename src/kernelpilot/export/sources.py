@@ -4,8 +4,8 @@ Candidates import their shared helpers as top-level modules (`from _norm_rows im
 candidates/ folder on sys.path). In the package those imports become relative, so each arch's helpers stay its own.
 KernelPilot modules that the exported code may import are the ones the kda_kernels runtime promises to carry:
 kda_kernels ships in the kernelpilot distribution, so `kernelpilot.launch` (standard library only),
-`kernelpilot.pdl` and `kernelpilot.load_order` (Triton, which the kernels need anyway) are always there; the generated dispatchers also import
-`kernelpilot.harness.bucketing` (no imports of its own).
+`kernelpilot.pdl` and `kernelpilot.load_order` (Triton, which the kernels need anyway) are always there; the
+generated dispatchers also import `kernelpilot.harness.bucketing` (no imports of its own).
 """
 
 from __future__ import annotations

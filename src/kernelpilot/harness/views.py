@@ -79,8 +79,9 @@ def compile_table(console, task: Task, outcome) -> None:
 def resources_table(console, outcome) -> None:
     """One row per candidate and kernel: its range of registers, any spill, the share of its global loads and
     stores that move 16 bytes, the range of its loads written after the first shuffle or barrier (each a round
-    trip a latency-bound kernel waits for after an earlier one), and the case where it holds the fewest warps per SM (what caps a memory-bound
-    kernel's bytes in flight), with the instructions a thread has there (in its loop body, if it loops)."""
+    trip a latency-bound kernel waits for after an earlier one), and the case where it holds the fewest warps per
+    SM (what caps a memory-bound kernel's bytes in flight), with the instructions a thread has there (in its loop
+    body, if it loops)."""
     from rich.table import Table
 
     from kernelpilot.harness.resources import MAX_WARPS_PER_SM
@@ -207,7 +208,8 @@ def gaps_table(console, task: Task, gaps: list, uncopied: tuple[str, ...], comma
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=f"{task.name}: what the ledgers lack on an {task.arch.upper()} ({len(task.cases)} cases of W)")
+    title = f"{task.name}: what the ledgers lack on an {task.arch.upper()} ({len(task.cases)} cases of W)"
+    table = Table(title=title)
     for column in ("implementation", "checked and timed", "to run", "to fix first"):
         table.add_column(column, justify="left" if column == "implementation" else "right")
     for gap in gaps:
