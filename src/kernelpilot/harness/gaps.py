@@ -78,9 +78,8 @@ def _ops_seen(task: Task, results: list[dict]) -> dict[str, set[str]]:
 def fill_commands(task_arg: str, task: Task, gaps: list[ImplGaps], uncopied: tuple[str, ...] = ()) -> list[str]:
     """A `kernelpilot task run` for each set of missing cases, naming the implementations that lack exactly that
     set (no --impl when all do, no --case when the set is all of W); then one for the `uncopied` cases no such run
-    covers,
-    with the candidate (else baseline) that has the most timings (a run of a case times its same-size copy
-    first)."""
+    covers, with the candidate (else baseline) that has the most timings (a run of a case times its same-size
+    copy first)."""
     by_cases: dict[tuple[str, ...], list[str]] = {}
     for gap in gaps:
         if gap.missing:
