@@ -7,8 +7,8 @@ x. A program then waits for x's memory round trip, reduces, and waits for a seco
 modulation's. Here the statistics are made to depend on every operand's load (their bits OR the row's, masked
 by a runtime zero the compiler cannot fold, so the values are unchanged), which ptxas must honour: all 9 loads go
 out first. It costs 26 registers a thread (62 to 88 on that case, 32 warps an SM to 20) and 40 instructions
-(568 to 608). The small cases are latency-bound, one row a program on fewer rows than SMs, so the registers cost
-them nothing; the map decides on the large ones."""
+(568 to 608). The small cases are latency-bound, at most 195 rows of one program each, two an SM at most, so the
+registers cost them nothing; the map decides on the large ones."""
 
 from _modulated_norm import entry_points
 from triton_one_row_four_warps import tile_config
