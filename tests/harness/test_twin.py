@@ -42,8 +42,9 @@ def test_a_twin_holds_only_its_own_files_and_shares_the_definition(twin, norm_ta
 
 def test_the_twin_sees_the_siblings_portable_candidates_and_its_own_overrides(twin, norm_task_copy):
     # cuda_rows declares ARCHES = ("h200",): its extension is built for sm_90 only.
-    portable = ["triton_rows", "triton_rows_pair", "triton_rows_pdl"]
-    assert load_task(norm_task_copy).candidate_names() == ["cuda_rows", *portable]
+    sibling = load_task(norm_task_copy).candidate_names()
+    portable = [name for name in sibling if name != "cuda_rows"]
+    assert "cuda_rows" in sibling and "triton_rows" in portable
     assert load_task(twin).candidate_names() == portable
     own = twin / "candidates" / "triton_rows.py"
     own.write_text('"""A B200 variant."""\nPARENT = "triton_rows"\nMUTATION = "b200 tiles"\n')
