@@ -46,7 +46,7 @@ def test_each_implementation_lacks_what_its_gpu_checks_and_own_model_timings_lea
     task = load_task(norm_task_copy)
     small, rms_only = planted_ledgers(task)
     every = [c.id for c in task.cases]
-    found = {gap.impl: gap for gap in gaps.find(task)}
+    found = {gap.impl: gap for gap in gaps.survey(task).impls}
 
     assert found["torch_eager"].missing == tuple(c for c in every if c not in small)
     assert found["torch_eager"].timed == len(small)
@@ -64,7 +64,7 @@ def test_each_implementation_lacks_what_its_gpu_checks_and_own_model_timings_lea
 def test_the_results_section_names_what_its_table_cannot_show(norm_task_copy):
     task = load_task(norm_task_copy)
     planted_ledgers(task)
-    note = report.untimed_note(task)[0]
+    note = report.untimed_note(task, ledgers.read_results(task.root))[0]
     assert note.startswith("Not yet checked and timed on an H200")
     assert f"`triton_rows` on {len(task.cases) - 1} of its {len(task.cases)} case(s)" in note
     assert "sglang_0_5_12" not in note  # it does not build: nothing a run would add
@@ -73,7 +73,7 @@ def test_the_results_section_names_what_its_table_cannot_show(norm_task_copy):
 def test_the_commands_group_implementations_lacking_the_same_cases(norm_task_copy):
     task = load_task(norm_task_copy)
     planted_ledgers(task)
-    commands = gaps.fill_commands("TASK", task, gaps.find(task))
+    commands = gaps.fill_commands("TASK", task, gaps.survey(task))
     never_run = next(c for c in commands if "--impl cuda_rows" in c)
     assert "--case" not in never_run  # all of W
     assert "--impl sglang_0_5_23" in never_run and "--impl torch_compile" in never_run
@@ -84,7 +84,7 @@ def test_the_commands_group_implementations_lacking_the_same_cases(norm_task_cop
     for path in (fresh.root / "ledgers").iterdir():
         path.unlink()
     (fresh.root / "benchmarks" / "results.csv").unlink()
-    assert gaps.fill_commands("TASK", fresh, gaps.find(fresh)) == ["kernelpilot task run TASK"]
+    assert gaps.fill_commands("TASK", fresh, gaps.survey(fresh)) == ["kernelpilot task run TASK"]
 
 
 def test_cases_without_a_same_size_copy_get_a_run_of_the_most_timed_candidate(norm_task_copy):
@@ -94,15 +94,15 @@ def test_cases_without_a_same_size_copy_get_a_run_of_the_most_timed_candidate(no
               for row in timed_rows(task, "run-h200", small[1:], {"triton_rows": (1.0, 1.0)})]
     ledgers.append_results(task.root, copies + timed_rows(task, "run-h100", small[:1], {"triton_rows": (1.0, 1.0)},
                                                           gpu="NVIDIA H100 80GB HBM3"))
-    uncopied = gaps.cases_without_copy(task)
+    uncopied = gaps.survey(task).uncopied
     assert small[0] in uncopied and not set(small[1:]) & set(uncopied)  # an H100's copy does not count
 
     every = tuple(c.id for c in task.cases)
     complete = [gaps.ImplGaps(name, every, (), ()) for name in ("torch_eager", "triton_rows")]
     busier = gaps.ImplGaps("triton_rows_pdl", every, every[1:], ())
-    assert gaps.fill_commands("T", task, complete, uncopied) == [
+    assert gaps.fill_commands("T", task, gaps.Survey(complete, uncopied)) == [
         "kernelpilot task run T --impl triton_rows " + " ".join(f"--case {c}" for c in uncopied)]
-    assert gaps.fill_commands("T", task, complete + [busier], (every[0], every[1])) == [
+    assert gaps.fill_commands("T", task, gaps.Survey(complete + [busier], (every[0], every[1]))) == [
         "kernelpilot task run T --impl triton_rows_pdl " + " ".join(f"--case {c}" for c in every[1:]),
         f"kernelpilot task run T --impl triton_rows --case {every[0]}"]  # the other uncopied case rides along
 
@@ -117,10 +117,9 @@ def test_the_cli_prints_the_table_and_the_commands(norm_task_copy):
     assert f"kernelpilot task run {norm_task_copy} --impl " in shown.stdout
 
     parsed = json.loads(kp("task", "gaps", str(norm_task_copy), "--json").stdout)
-    every_case = [c.id for c in task.cases]
     assert parsed["impls"]["triton_rows_pair"]["failing"] == [small_cases(task)[0]]
     assert parsed["impls"]["torch_eager"]["timed"] == len(small_cases(task))
     assert parsed["without_same_size_copy"] == [c.id for c in task.cases]
-    assert parsed["commands"] == gaps.fill_commands(str(norm_task_copy), task, gaps.find(task), tuple(every_case))
+    assert parsed["commands"] == gaps.fill_commands(str(norm_task_copy), task, gaps.survey(task))
 
     assert "not a task folder" in one_line_error(kp("task", "gaps", str(norm_task_copy.parent)))

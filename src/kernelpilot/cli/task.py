@@ -238,15 +238,15 @@ def cmd_gaps(args) -> int:
     from kernelpilot.harness import gaps, views
 
     task = _load(args.task)
-    found, uncopied = gaps.find(task), gaps.cases_without_copy(task)
-    commands = gaps.fill_commands(args.task, task, found, uncopied)
+    found = gaps.survey(task)
+    commands = gaps.fill_commands(args.task, task, found)
     if args.json:
         print_json({"task": task.name, "arch": task.arch, "cases": len(task.cases),
                     "impls": {g.impl: {"covered": len(g.covered), "timed": g.timed, "missing": list(g.missing),
-                                       "failing": list(g.failing), "unbuilt": g.unbuilt} for g in found},
-                    "without_same_size_copy": list(uncopied), "commands": commands})
+                                       "failing": list(g.failing), "unbuilt": g.unbuilt} for g in found.impls},
+                    "without_same_size_copy": list(found.uncopied), "commands": commands})
     else:
-        views.gaps_table(console(), task, found, uncopied, commands)
+        views.gaps_table(console(), task, found, commands)
     return 0
 
 

@@ -41,17 +41,18 @@ def _number(text: str) -> float | None:
     return float(text) if text not in ("", None) else None
 
 
-def gpu_checks(task_root: Path) -> list[dict]:
-    """Every GPU check attempt, oldest first (interpreter checks cover small cases only and do not qualify)."""
-    return [a for a in ledgers.read_attempts(task_root)
+def gpu_checks(task_root: Path, attempts: list[dict] | None = None) -> list[dict]:
+    """Every GPU check attempt, oldest first (interpreter checks cover small cases only and do not qualify), of
+    the task's ledger or of `attempts` already read from it."""
+    return [a for a in (ledgers.read_attempts(task_root) if attempts is None else attempts)
             if a["stage"] == "check" and not (a.get("correctness") or {}).get("interpret", False)]
 
 
-def case_checks(task_root: Path) -> dict[str, tuple[str, dict[str, bool]]]:
+def case_checks(task_root: Path, attempts: list[dict] | None = None) -> dict[str, tuple[str, dict[str, bool]]]:
     """impl -> (status of its latest GPU check, case -> passed in the latest GPU check that covered the case): a
     narrowed check re-judges its own cases and leaves the others' verdicts standing."""
     checks: dict[str, tuple[str, dict[str, bool]]] = {}
-    for attempt in gpu_checks(task_root):
+    for attempt in gpu_checks(task_root, attempts):
         passed = dict(checks.get(attempt["candidate"], ("", {}))[1])
         passed.update({case: bool(verdict.get("passed")) for case, verdict in
                        ((attempt.get("correctness") or {}).get("cases") or {}).items()})

@@ -23,7 +23,7 @@ def section(task: Task, perf_map: dict, rows: list[dict], ledger_rows: list[dict
              f"memory clock {env['mem_clock_mhz']} MHz, commit {env['commit']}).", ""]
     lines += earlier_runs_note(perf_map, rows)
     lines += other_gpu_note(perf_map, ledger_rows)
-    lines += untimed_note(task)
+    lines += untimed_note(task, ledger_rows)
     copy, matmul = (next((r for r in rows if r["impl"] == name and r["run_id"] == perf_map["run_id"]), None)
                     for name in ("copy_ceiling", "matmul_ceiling"))
     if copy:
@@ -99,10 +99,10 @@ def other_gpu_note(perf_map: dict, ledger_rows: list[dict]) -> list[str]:
     return [f"Runs on another GPU, in the ledgers (`benchmarks/results.csv`) but not in this table: {listed}.", ""]
 
 
-def untimed_note(task: Task) -> list[str]:
+def untimed_note(task: Task, ledger_rows: list[dict]) -> list[str]:
     """Names the implementations the ledgers hold no check and timing of on the task's GPU model for some cases of
     W (a candidate written since the last run there, a case added to W), which the table cannot show."""
-    lacking = [gap for gap in gaps.find(task) if gap.missing]
+    lacking = [gap for gap in gaps.survey(task, list(ledger_rows) or None).impls if gap.missing]
     if not lacking:
         return []
     listed = "; ".join(f"`{gap.impl}` on {len(gap.missing)} of its {len(gap.covered)} case(s)" for gap in lacking)

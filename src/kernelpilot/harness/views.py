@@ -205,7 +205,8 @@ def task_list(console, rows: list[dict]) -> None:
     console.print(table)
 
 
-def gaps_table(console, task: Task, gaps: list, uncopied: tuple[str, ...], commands: list[str]) -> None:
+def gaps_table(console, task: Task, found, commands: list[str]) -> None:
+    """`task gaps`: per implementation what it lacks, then why some fail, the uncopied cases and the commands."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -213,18 +214,18 @@ def gaps_table(console, task: Task, gaps: list, uncopied: tuple[str, ...], comma
     table = Table(title=title)
     for column in ("implementation", "checked and timed", "to run", "to fix first"):
         table.add_column(column, justify="left" if column == "implementation" else "right")
-    for gap in gaps:
+    for gap in found.impls:
         complete = not (gap.missing or gap.failing or gap.unbuilt)
         to_fix = "does not build" if gap.unbuilt else (f"{len(gap.failing)} failing" if gap.failing else "")
         table.add_row(gap.impl, f"[{'green' if complete else 'yellow'}]{gap.timed}/{len(gap.covered)}[/]",
                       str(len(gap.missing) or ""), f"[red]{to_fix}[/]")
     console.print(table)
-    for gap in gaps:
+    for gap in found.impls:
         if gap.unbuilt or gap.failing:
             why = gap.unbuilt or f"its latest GPU check failed {', '.join(gap.failing)}"
             console.print(f"[red]{escape(gap.impl)}[/]: {escape(why)}", soft_wrap=True)
-    if uncopied:
-        console.print(f"no same-size copy timed on the task's GPU model for {len(uncopied)} of the "
+    if found.uncopied:
+        console.print(f"no same-size copy timed on the task's GPU model for {len(found.uncopied)} of the "
                       f"{len(task.cases)} cases (it tells a missed target from the cost of moving the bytes)")
     if not commands:
         console.print("nothing to run: every implementation that builds is checked and timed on every case it covers, "
