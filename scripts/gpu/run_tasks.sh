@@ -5,8 +5,9 @@
 # TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`; CASE_SLICE="START:STOP" runs only those of each
 # task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over
 # several; FILL_GAPS=1 runs instead the narrowed `task run`s that `kernelpilot task gaps` names (what the ledgers
-# lack on the task's GPU model). Results come back as one tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each
-# invocation its own when one call runs the script twice).
+# lack on the task's GPU model; TASK_RUN_ARGS and CASE_SLICE do not apply to them). Results come back as one
+# tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each invocation its own when one call runs
+# the script twice).
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
 set -u
