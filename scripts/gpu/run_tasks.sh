@@ -5,7 +5,9 @@
 # TASK_RUN_ARGS (e.g. "--case A --impl B") narrows every `task run`; CASE_SLICE="START:STOP" runs only those of each
 # task's workload cases (in the order `task.cases` lists them), so a task too long for one call is timed over
 # several; FILL_GAPS=1 runs instead the narrowed `task run`s that `kernelpilot task gaps` names (what the ledgers
-# lack on the task's GPU model; TASK_RUN_ARGS and CASE_SLICE do not apply to them). Results come back as one
+# lack on the task's GPU model; TASK_RUN_ARGS and CASE_SLICE do not apply to them); RUN_PLAN=FILE runs instead the
+# narrowed `task run`s that FILE lists, one a line as "TASK ARGS..." (the tasks in the order FILE names them, every
+# line of a task in turn; # starts a comment), to compare candidates with their parents. Results come back as one
 # tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each invocation its own when one call runs
 # the script twice).
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
@@ -19,6 +21,9 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 python3 -m zipfile -e .baselines/sglang-0.5.12-*.whl /tmp/site
 export PATH=/tmp/site/bin:$PATH
 export PYTHONPATH=/tmp/site:$PWD/src PYTHONUNBUFFERED=1 KERNELPILOT_WHEELS=$PWD/.baselines
+if [ -n "${RUN_PLAN:-}" ]; then
+  TASKS=$(awk '!/^#/ && NF && !seen[$1]++ {print $1}' "$RUN_PLAN")
+fi
 TASKS=${TASKS:-kernels/h200_diffusion_norm_infer__multi_shape}
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv
 stage() { echo "=== $1 ($(date +%T))"; }
@@ -54,13 +59,17 @@ for task in $TASKS; do
   if [ -n "${CASE_SLICE:-}" ]; then
     slice_args=$(python3 -c "import sys; from kernelpilot.harness.spec import load_task; start, stop = sys.argv[2].split(':'); print(' '.join(f'--case {c.id}' for c in load_task(sys.argv[1]).cases[int(start or 0):int(stop) if stop else None]))" "$task" "$CASE_SLICE")
   fi
-  if [ "${FILL_GAPS:-0}" = 1 ]; then  # the narrowed runs `task gaps` names (shlex-quoted, hence eval)
-    python3 -m kernelpilot task gaps "$task" --json \
-      | python3 -c "import json, sys; print(*json.load(sys.stdin)['commands'], sep='\n')" > /tmp/gap_runs
+  if [ "${FILL_GAPS:-0}" = 1 ] || [ -n "${RUN_PLAN:-}" ]; then
+    if [ -n "${RUN_PLAN:-}" ]; then
+      awk -v task="$task" '!/^#/ && $1 == task {print "kernelpilot task run " $0}' "$RUN_PLAN" > /tmp/planned_runs
+    else  # the narrowed runs `task gaps` names (shlex-quoted, hence eval)
+      python3 -m kernelpilot task gaps "$task" --json \
+        | python3 -c "import json, sys; print(*json.load(sys.stdin)['commands'], sep='\n')" > /tmp/planned_runs
+    fi
     : > "$OUT/run_$(basename "$task").txt"
     while read -r run; do
       [ -n "$run" ] && eval "timeout 900 python3 -m $run" >> "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
-    done < /tmp/gap_runs
+    done < /tmp/planned_runs
   else
     timeout 900 python3 -m kernelpilot task run "$task" ${TASK_RUN_ARGS:-} $slice_args > "$OUT/run_$(basename "$task").txt" 2>&1; echo "rc=$?"
   fi

@@ -32,25 +32,45 @@ def _silu(y, FAST: tl.constexpr):
     return out
 
 
-@triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "eps"])
-def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, eps,
+@triton.jit
+def _add_pairs(sum_a, square_a, sum_b, square_b):
+    return sum_a + sum_b, square_a + square_b
+
+
+@triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "batch_stride", "eps"])
+def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, batch_stride, eps,
                         BLOCK: tl.constexpr, FAST_SILU: tl.constexpr, AFFINE_FIRST: tl.constexpr,
-                        PDL: tl.constexpr):
+                        BATCH_STRIDED: tl.constexpr, ONE_REDUCTION: tl.constexpr, PDL: tl.constexpr):
     """AFFINE_FIRST gathers each element's weight and bias with x, before the reductions: otherwise their loads
     come after the reductions' barriers, a second memory round trip after x's (the small groups are
-    latency-bound)."""
+    latency-bound). BATCH_STRIDED reads x's batch items `batch_stride` elements apart (each item contiguous), so a
+    channel slice of a larger buffer needs no copy. ONE_REDUCTION takes the mean and variance from one reduction
+    of the sums of (x - k) and (x - k)^2, k the group's first element (as the split path), instead of the mean's
+    reduction followed by the centered squares'."""
     pdl_prologue(PDL)
     row = tl.program_id(0)
+    if BATCH_STRIDED:
+        read_base = (row // num_groups).to(tl.int64) * batch_stride + (row % num_groups) * group_size
+    else:
+        read_base = row.to(tl.int64) * group_size
     base = row.to(tl.int64) * group_size
     offsets = tl.arange(0, BLOCK)
     mask = offsets < group_size
-    x = tl.load(X + base + offsets, mask=mask, other=0.0).to(tl.float32)
+    x = tl.load(X + read_base + offsets, mask=mask, other=0.0).to(tl.float32)
     if AFFINE_FIRST:
         channel = (row % num_groups) * channels_per_group + offsets // spatial
         weight = tl.load(W + channel, mask=mask, other=0.0).to(tl.float32)
         bias = tl.load(B + channel, mask=mask, other=0.0).to(tl.float32)
-    centered = tl.where(mask, x - tl.sum(x, axis=0) / group_size, 0.0)
-    rstd = tl.rsqrt(tl.sum(centered * centered, axis=0) / group_size + eps)
+    if ONE_REDUCTION:
+        pivot = tl.load(X + read_base).to(tl.float32)
+        shifted = tl.where(mask, x - pivot, 0.0)
+        shifted_sum, square_sum = tl.reduce((shifted, shifted * shifted), 0, _add_pairs)
+        shifted_mean = shifted_sum / group_size
+        centered = tl.where(mask, shifted - shifted_mean, 0.0)
+        rstd = tl.rsqrt(tl.maximum(square_sum / group_size - shifted_mean * shifted_mean, 0.0) + eps)
+    else:
+        centered = tl.where(mask, x - tl.sum(x, axis=0) / group_size, 0.0)
+        rstd = tl.rsqrt(tl.sum(centered * centered, axis=0) / group_size + eps)
     if AFFINE_FIRST:
         y = centered * (weight * rstd) + bias
     else:
@@ -179,6 +199,16 @@ def split_plan(rows, group_size, sms, max_parts=1024):
     return chunk, block, ceil_div(group_size, chunk), max(1, min(8, block // 512))
 
 
+def items_contiguous(x):
+    """Whether each batch item of x is contiguous, only the batch stride differing from a contiguous tensor's."""
+    expected = 1
+    for size, stride in zip(reversed(x.shape[1:]), reversed(x.stride()[1:])):
+        if size != 1 and stride != expected:
+            return False
+        expected *= size
+    return True
+
+
 class WavePlan:
     """How the wave pipeline covers a call: blocks of `block` elements moved by `warps` warps, as many groups per
     wave as fit in `l2_budget` bytes (at least one), each group's sums spread over `slots` atomic slots; the L2
@@ -200,19 +230,17 @@ class GroupNormSilu:
     """triton_group_norm_silu over the kernels above; `fused_max` is the largest group taken in one program, and
     larger groups take the L2 waves when `waves` plans them, else the split reduction."""
 
-    def __init__(self, fused_max, waves=None, affine_first=False):
+    def __init__(self, fused_max, waves=None, affine_first=False, batch_strided=False, one_reduction=False):
         self.fused_max = fused_max
         self.waves = waves
-        self.affine_first = affine_first
+        self.affine_first, self.batch_strided, self.one_reduction = affine_first, batch_strided, one_reduction
         self.fused = CachedLauncher(_group_fused_kernel, pdl=True)
         self.partials = CachedLauncher(_group_partials_kernel, pdl=True)
         self.apply = CachedLauncher(_group_apply_kernel, pdl=True)
         self.wave_kernel = CachedLauncher(_group_wave_kernel, pdl=True)
 
     def __call__(self, x, weight, bias, num_groups, eps):
-        if not x.is_contiguous():
-            x = x.contiguous()
-        y = torch.empty_like(x)
+        y = torch.empty(x.shape, dtype=x.dtype, device=x.device)
         if x.numel() == 0:
             return y
         batch, channels = x.shape[0], x.shape[1]
@@ -220,15 +248,21 @@ class GroupNormSilu:
         spatial = x.numel() // (batch * channels)
         group_size = channels_per_group * spatial
         rows = batch * num_groups
+        fused = group_size <= self.fused_max
+        # A copy would be a second kernel, and a wrapper that copies is never replayed (kernelpilot.replay).
+        batch_strided = fused and self.batch_strided and not x.is_contiguous() and items_contiguous(x)
+        if not x.is_contiguous() and not batch_strided:
+            x = x.contiguous()
         # Triton specializes integers on ==1 and %16 and pointers on 16-byte alignment; the keys pin all three.
         common = (x.dtype, weight.dtype, bias.dtype, group_size % 16 == 0, group_size == 1,
                   aligned(x, y, weight, bias))
-        if group_size <= self.fused_max:
+        if fused:
             block = next_pow2(group_size)
             warps = max(1, min(16, block // 512))
-            self.fused(common + (block, warps), (rows,),
-                       (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block,
-                        x.element_size() == 2 and not interpreting(), self.affine_first),
+            self.fused(common + (block, warps, batch_strided, self.one_reduction), (rows,),
+                       (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, x.stride(0), eps,
+                        block, x.element_size() == 2 and not interpreting(), self.affine_first, batch_strided,
+                        self.one_reduction),
                        num_warps=warps)
             return y
         if self.waves is not None:
