@@ -37,20 +37,21 @@ def _add_pairs(sum_a, square_a, sum_b, square_b):
     return sum_a + sum_b, square_a + square_b
 
 
-@triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "batch_stride", "eps"])
-def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, batch_stride, eps,
+@triton.jit(do_not_specialize=["spatial", "channels_per_group", "num_groups", "eps"])
+def _group_fused_kernel(X, Y, W, B, group_size, spatial, channels_per_group, num_groups, eps,
                         BLOCK: tl.constexpr, FAST_SILU: tl.constexpr, AFFINE_FIRST: tl.constexpr,
-                        BATCH_STRIDED: tl.constexpr, ONE_REDUCTION: tl.constexpr, PDL: tl.constexpr):
+                        BATCH_STRIDE: tl.constexpr, ONE_REDUCTION: tl.constexpr, PDL: tl.constexpr):
     """AFFINE_FIRST gathers each element's weight and bias with x, before the reductions: otherwise their loads
     come after the reductions' barriers, a second memory round trip after x's (the small groups are
-    latency-bound). BATCH_STRIDED reads x's batch items `batch_stride` elements apart (each item contiguous), so a
-    channel slice of a larger buffer needs no copy. ONE_REDUCTION takes the mean and variance from one reduction
+    latency-bound). A nonzero BATCH_STRIDE reads x's batch items that many elements apart (each item contiguous),
+    so a channel slice of a larger buffer needs no copy; a constant, so that contiguous calls' kernels take no
+    extra argument (the stride is fixed by the buffer a model slices). ONE_REDUCTION takes the mean and variance from one reduction
     of the sums of (x - k) and (x - k)^2, k the group's first element (as the split path), instead of the mean's
     reduction followed by the centered squares'."""
     pdl_prologue(PDL)
     row = tl.program_id(0)
-    if BATCH_STRIDED:
-        read_base = (row // num_groups).to(tl.int64) * batch_stride + (row % num_groups) * group_size
+    if BATCH_STRIDE:
+        read_base = (row // num_groups).to(tl.int64) * BATCH_STRIDE + (row % num_groups) * group_size
     else:
         read_base = row.to(tl.int64) * group_size
     base = row.to(tl.int64) * group_size
@@ -259,9 +260,10 @@ class GroupNormSilu:
         if fused:
             block = next_pow2(group_size)
             warps = max(1, min(16, block // 512))
-            self.fused(common + (block, warps, batch_strided, self.one_reduction), (rows,),
-                       (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, x.stride(0), eps,
-                        block, x.element_size() == 2 and not interpreting(), self.affine_first, batch_strided,
+            batch_stride = x.stride(0) if batch_strided else 0
+            self.fused(common + (block, warps, batch_stride, self.one_reduction), (rows,),
+                       (x, y, weight, bias, group_size, spatial, channels_per_group, num_groups, eps, block,
+                        x.element_size() == 2 and not interpreting(), self.affine_first, batch_stride,
                         self.one_reduction),
                        num_warps=warps)
             return y
