@@ -15,6 +15,11 @@ def _x(value) -> str:
     return report.speedup(value, missing="")
 
 
+# Names are what the command line takes (--impl, --case): kept on one line while the other columns can give way,
+# folded rather than cut short when they cannot.
+_NAME_STYLE = {"no_wrap": True, "overflow": "fold"}
+
+
 @contextmanager
 def progress(console, verb: str, quiet: bool = False) -> Iterator:
     """Yields a callback(impl, case, result) that advances a live status line."""
@@ -37,7 +42,7 @@ def check_table(console, task: Task, outcome) -> None:
     where = "Triton interpreter on the CPU (small cases)" if outcome.interpret else "GPU"
     table = Table(title=f"{task.name}: correctness ({where})")
     for column in ("implementation", "status", "cases passed", "worst rel err", "first failure"):
-        table.add_column(column)
+        table.add_column(column, **_NAME_STYLE if column == "implementation" else {})
     for attempt in outcome.attempts:
         correctness = attempt["correctness"]
         cases = correctness["cases"]
@@ -60,7 +65,7 @@ def compile_table(console, task: Task, outcome) -> None:
 
     table = Table(title=f"{task.name}: Triton kernels compiled for {outcome.sm} on this machine")
     for column in ("implementation", "status", "cases compiled", "kernels", "replayable", "first failure or refusal"):
-        table.add_column(column)
+        table.add_column(column, **_NAME_STYLE if column == "implementation" else {})
     for name, result in outcome.results.items():
         failure = compile_failure(result)
         kernels = sorted({k for c in result.cases.values() for k in c.get("kernels", [])})
@@ -90,8 +95,7 @@ def resources_table(console, outcome) -> None:
     for column in ("implementation", "kernel", "warps/block", "registers/thread", "spills (local B/thread)",
                    "128-bit loads, stores", "loads after 1st exchange", "fewest warps/SM", "instructions (loop)",
                    "on case"):
-        # names are what the command line takes: never cut them (the figures' headers wrap instead)
-        table.add_column(column, no_wrap=column in ("implementation", "kernel", "on case"))
+        table.add_column(column, **_NAME_STYLE if column in ("implementation", "kernel", "on case") else {})
     for name, result in outcome.results.items():
         usage: dict[str, list[tuple[str, dict]]] = {}
         for case_id, case in result.cases.items():
