@@ -40,6 +40,24 @@ def _normalized(h, mask, eps, D: tl.constexpr, IS_RMS: tl.constexpr):
 
 
 @triton.jit
+def _add_pairs(sum_a, square_a, sum_b, square_b):
+    return sum_a + sum_b, square_a + square_b
+
+
+@triton.jit
+def _layer_normalized_once(h, mask, eps, pivot, D: tl.constexpr):
+    """LayerNorm from one reduction of the pairs (h - k, (h - k)^2), k a value of the row (`pivot`, [ROWS]), where
+    `_normalized` reduces for the mean and then for the centered squares: one round of shuffles and barriers
+    instead of two in a row. The shift keeps the variance's subtraction from cancelling when the mean is large
+    against the spread."""
+    shifted = tl.where(mask, h - pivot[:, None], 0.0)
+    total, squares = tl.reduce((shifted, shifted * shifted), 1, _add_pairs)
+    mean = total / D
+    variance = tl.maximum(squares / D - mean * mean, 0.0)
+    return tl.where(mask, shifted - mean[:, None], 0.0) * tl.rsqrt(variance + eps)[:, None]
+
+
+@triton.jit
 def _modulate(Y, n, scale, shift, mask, out_at):
     """y = n * (1 + scale) + shift, stored; the contract rounds the (affine) norm to x's dtype before modulating."""
     n = n.to(Y.dtype.element_ty).to(tl.float32)
@@ -56,9 +74,11 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
                            D: tl.constexpr, BLOCK_D: tl.constexpr, ROWS: tl.constexpr, IS_RMS: tl.constexpr,
                            HAS_RES: tl.constexpr, HAS_GATE: tl.constexpr, HAS_W: tl.constexpr, HAS_B: tl.constexpr,
                            SCALE_SCALAR: tl.constexpr, SHIFT_SCALAR: tl.constexpr, GATE_SCALAR: tl.constexpr,
-                           LOADS_FIRST: tl.constexpr, PDL: tl.constexpr):
+                           LOADS_FIRST: tl.constexpr, ONE_REDUCTION: tl.constexpr, PDL: tl.constexpr):
     """LOADS_FIRST makes the row's statistics depend on every operand's load (`issued_before`), so that all of
-    them go out before the reductions: one memory round trip a program instead of two."""
+    them go out before the reductions: one memory round trip a program instead of two. ONE_REDUCTION takes a
+    LayerNorm's statistics in one reduction (`_layer_normalized_once`), shifted by the row's first element of x,
+    or of the residual, which dominates the sum the norm reads (any value of the row's scale conditions it)."""
     pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK_D)
@@ -69,6 +89,11 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
     x_at = rows64[:, None] * x_row_stride + cols[None, :]
     out_at = rows64[:, None] * D + cols[None, :]
     h = tl.load(X + x_at, mask=mask, other=0.0).to(tl.float32)
+    if ONE_REDUCTION and not IS_RMS:
+        if HAS_RES:
+            pivot = tl.load(RES + rows64 * res_row_stride, mask=rows < n_rows, other=0.0).to(tl.float32)
+        else:
+            pivot = tl.load(X + rows64 * x_row_stride, mask=rows < n_rows, other=0.0).to(tl.float32)
     # Every operand is loaded before the row reductions, so that all the memory round trips overlap instead of
     # following one another (small cases are latency-bound).
     scale = _operand(SCALE, b, s, cols, mask, scale_batch, scale_frame_stride, scale_frame, SCALE_SCALAR)
@@ -91,7 +116,10 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
             h = issued_before(h, w, zero)
         if HAS_B:
             h = issued_before(h, bias, zero)
-    n = _normalized(h, mask, eps, D, IS_RMS)
+    if ONE_REDUCTION and not IS_RMS:
+        n = _layer_normalized_once(h, mask, eps, pivot, D)
+    else:
+        n = _normalized(h, mask, eps, D, IS_RMS)
     if HAS_W:
         n = n * w
     if HAS_B:
@@ -177,11 +205,11 @@ class ModulatedNorm:
     size, SMs -> rows, warps): the rows a program holds at once, or with `stream` the rows it takes one after
     another; `register_cap` may cap a thread's registers by row width, so that more programs share an SM."""
 
-    def __init__(self, tile_config, stream, register_cap, loads_first=False):
+    def __init__(self, tile_config, stream, register_cap, loads_first=False, one_reduction=False):
         self.tile_config = tile_config
         self.register_cap = register_cap
-        # the one-row kernel's switch; the stream kernel loads the modulation after the reductions by design
-        self.kernel_flags = () if stream else (loads_first,)
+        # the one-row kernel's switches; the stream kernel loads the modulation after the reductions by design
+        self.kernel_flags = () if stream else (loads_first, one_reduction)
         self.launch = CachedLauncher(_modulated_norm_stream_kernel if stream else _modulated_norm_kernel, pdl=True)
 
     def __call__(self, x, residual, gate, weight, bias, scale, shift, norm_type, eps):
@@ -216,10 +244,11 @@ class ModulatedNorm:
         return y if residual is None else (y, r_out)
 
 
-def entry_points(tile_config, stream=False, register_cap=None, loads_first=False):
+def entry_points(tile_config, stream=False, register_cap=None, loads_first=False, one_reduction=False):
     """The task's two ops over one ModulatedNorm with this tile policy, kernel, register cap (width -> a thread's
-    registers for ptxas, or None) and load order (the one-row kernel's LOADS_FIRST), for a candidate to export."""
-    norm = planned(ModulatedNorm(tile_config, stream, register_cap, loads_first))
+    registers for ptxas, or None), load order and LayerNorm reduction (the one-row kernel's LOADS_FIRST and
+    ONE_REDUCTION), for a candidate to export."""
+    norm = planned(ModulatedNorm(tile_config, stream, register_cap, loads_first, one_reduction))
 
     def fused_norm_scale_shift(x, weight, bias, scale, shift, norm_type, eps=1e-5):
         return norm(x, None, None, weight, bias, scale, shift, norm_type, eps)

@@ -20,6 +20,11 @@ def _x(value) -> str:
 _NAME_STYLE = {"no_wrap": True, "overflow": "fold"}
 
 
+def _verdict_style(column: str) -> dict:
+    """A check or compile table's columns: the candidate's name and its one-word verdict never give way."""
+    return _NAME_STYLE if column == "implementation" else {"no_wrap": column == "status"}
+
+
 @contextmanager
 def progress(console, verb: str, quiet: bool = False) -> Iterator:
     """Yields a callback(impl, case, result) that advances a live status line."""
@@ -42,7 +47,7 @@ def check_table(console, task: Task, outcome) -> None:
     where = "Triton interpreter on the CPU (small cases)" if outcome.interpret else "GPU"
     table = Table(title=f"{task.name}: correctness ({where})")
     for column in ("implementation", "status", "cases passed", "worst rel err", "first failure"):
-        table.add_column(column, **_NAME_STYLE if column == "implementation" else {})
+        table.add_column(column, **_verdict_style(column))
     for attempt in outcome.attempts:
         correctness = attempt["correctness"]
         cases = correctness["cases"]
@@ -65,7 +70,7 @@ def compile_table(console, task: Task, outcome) -> None:
 
     table = Table(title=f"{task.name}: Triton kernels compiled for {outcome.sm} on this machine")
     for column in ("implementation", "status", "cases compiled", "kernels", "replayable", "first failure or refusal"):
-        table.add_column(column, **_NAME_STYLE if column == "implementation" else {})
+        table.add_column(column, **_verdict_style(column))
     for name, result in outcome.results.items():
         failure = compile_failure(result)
         kernels = sorted({k for c in result.cases.values() for k in c.get("kernels", [])})
