@@ -12,7 +12,7 @@ TASK = "h200_diffusion_fuse_scale_shift__multi_shape"
 ARCH = "h200"
 TABLE = {'fuse_scale_shift_kernel': {'bfloat16:3072:r13:': 'sglang_0_5_23', 'bfloat16:3072:r14:': 'torch_compile', 'bfloat16:3072:r15:': 'triton_rows', 'bfloat16:3072:r5:': 'triton_rows', 'bfloat16:3072:r6:': 'triton_rows', 'bfloat16:3072:r8:': 'triton_rows', 'bfloat16:5120:r16:': 'torch_compile', 'bfloat16:80:r6:': 'triton_rows', 'bfloat16:96:r5:': 'triton_rows', 'float16:96:r4:': 'triton_rows', 'float32:64:r5:': 'triton_rows'}, 'fuse_layernorm_scale_shift_gate_select01_kernel': {'bfloat16:3072:r14:': 'triton_rows', 'bfloat16:96:r5:': 'triton_rows'}, 'fuse_residual_layernorm_scale_shift_gate_select01_kernel': {'bfloat16:3072:r14:': 'triton_rows', 'float16:160:r4:': 'triton_rows'}}
 DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
-                        candidates={'triton_rows': 'candidates/triton_rows.py'},  # a twin's may be its sibling's files
+                        candidates={'triton_rows': 'candidates/triton_rows.py', 'triton_rows_loads_first': 'candidates/triton_rows_loads_first.py'},  # a twin's may be its sibling's files
                         helper_folders=('candidates',), fallback="torch_eager")
 
 

@@ -12,7 +12,7 @@ TASK = "h200_diffusion_group_norm_silu__multi_shape"
 ARCH = "h200"
 TABLE = {'triton_group_norm_silu': {'bfloat16:37:r7:': 'triton_l2_waves', 'float16:10:r14:': 'triton_fused_small', 'float16:128:r17:': 'triton_l2_waves', 'float16:128:r20:': 'triton_l2_waves', 'float16:256:r19:': 'triton_l2_waves', 'float16:256:r20:': 'triton_l2_waves', 'float16:256:r21:': 'triton_l2_waves', 'float16:32:r17:': 'triton_l2_waves', 'float16:40:r16:': 'triton_l2_waves', 'float16:50:r13:': 'triton_split', 'float16:5:r11:': 'triton_l2_waves', 'float16:64:r16:': 'triton_l2_waves', 'float16:64:r18:': 'triton_l2_waves', 'float16:7:r9:': 'triton_l2_waves', 'float16:80:r18:': 'triton_l2_waves', 'float32:64:r3:': 'triton_l2_waves'}}
 DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
-                        candidates={'triton_fused_small': 'candidates/triton_fused_small.py', 'triton_l2_waves': 'candidates/triton_l2_waves.py', 'triton_split': 'candidates/triton_split.py'},  # a twin's may be its sibling's files
+                        candidates={'triton_fused_small': 'candidates/triton_fused_small.py', 'triton_l2_waves': 'candidates/triton_l2_waves.py', 'triton_l2_waves_affine_first': 'candidates/triton_l2_waves_affine_first.py', 'triton_l2_waves_batch_strided': 'candidates/triton_l2_waves_batch_strided.py', 'triton_l2_waves_one_reduction': 'candidates/triton_l2_waves_one_reduction.py', 'triton_split': 'candidates/triton_split.py'},  # a twin's may be its sibling's files
                         helper_folders=('candidates',), fallback="torch_eager")
 
 

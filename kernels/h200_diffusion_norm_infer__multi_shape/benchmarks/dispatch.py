@@ -12,7 +12,7 @@ TASK = "h200_diffusion_norm_infer__multi_shape"
 ARCH = "h200"
 TABLE = {'norm_infer': {'bfloat16:256:r5:1': 'triton_rows_pair', 'bfloat16:3072:r13:0': 'triton_rows_pdl', 'bfloat16:3072:r15:0': 'triton_rows_pdl', 'bfloat16:5120:r17:0': 'triton_rows_pair', 'float16:128:r5:0': 'triton_rows_pdl', 'float32:200:r6:0': 'triton_rows_pair', 'float32:5120:r14:0': 'triton_rows_pdl'}, 'triton_one_pass_rms_norm': {'bfloat16:128:r11:': 'triton_rows_pdl', 'bfloat16:128:r13:': 'triton_rows_pdl', 'bfloat16:128:r15:': 'triton_rows_pair', 'bfloat16:128:r20:': 'triton_rows_pair', 'bfloat16:128:r6:': 'triton_rows_pdl', 'float32:64:r3:': 'triton_rows_pdl'}}
 DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
-                        candidates={'cuda_rows': 'candidates/cuda_rows.py', 'triton_rows': 'candidates/triton_rows.py', 'triton_rows_pair': 'candidates/triton_rows_pair.py', 'triton_rows_pdl': 'candidates/triton_rows_pdl.py'},  # a twin's may be its sibling's files
+                        candidates={'cuda_rows': 'candidates/cuda_rows.py', 'triton_rows': 'candidates/triton_rows.py', 'triton_rows_loads_first': 'candidates/triton_rows_loads_first.py', 'triton_rows_pair': 'candidates/triton_rows_pair.py', 'triton_rows_pdl': 'candidates/triton_rows_pdl.py'},  # a twin's may be its sibling's files
                         helper_folders=('candidates',), fallback="torch_eager")
 
 

@@ -12,7 +12,7 @@ TASK = "h200_diffusion_qknorm_rope__multi_shape"
 ARCH = "h200"
 TABLE = {'fused_inplace_qknorm_rope': {'bfloat16:128:r10:0': 'triton_rows', 'bfloat16:128:r11:0': 'triton_rows', 'bfloat16:128:r13:0': 'triton_rows', 'bfloat16:128:r17:0': 'triton_rows', 'bfloat16:128:r18:0': 'triton_rows', 'bfloat16:128:r3:0': 'triton_rows', 'bfloat16:128:r5:0': 'triton_rows', 'bfloat16:128:r9:0': 'triton_rows', 'bfloat16:256:r2:0': 'triton_rows', 'bfloat16:64:r4:1': 'triton_rows', 'float16:64:r4:1': 'triton_rows'}}
 DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
-                        candidates={'triton_rows': 'candidates/triton_rows.py'},  # a twin's may be its sibling's files
+                        candidates={'triton_rows': 'candidates/triton_rows.py', 'triton_rows_no_barrier': 'candidates/triton_rows_no_barrier.py'},  # a twin's may be its sibling's files
                         helper_folders=('candidates',), fallback="torch_eager")
 
 
