@@ -1,7 +1,9 @@
 """Fixtures for the export tests: a committed scratch copy of the norm task, and SGLang releases from their wheels."""
 
+import csv
 import importlib
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -49,14 +51,32 @@ def committed_task(tmp_path) -> Path:
 @pytest.fixture
 def measured_twin(committed_task) -> Path:
     """The norm task's b200 twin, made by `kernelpilot task twin`, holding the sibling's ledgers and benchmarks as if
-    they had been measured on a B200 (only their arch matters to the export), committed beside it."""
+    they had been measured on a B200: its H200 timings and checks relabelled, those of other GPUs (an H100 run of
+    the H200 task) left out, committed beside it."""
     assert main(["task", "twin", str(committed_task), "--arch", "b200", "--json"]) == 0
     twin = committed_task.parent / committed_task.name.replace("h200_", "b200_", 1)
     for folder in ("ledgers", "benchmarks"):
         shutil.rmtree(twin / folder)
         shutil.copytree(committed_task / folder, twin / folder)
+    _relabel_gpu(twin / "benchmarks" / "results.csv", twin / "ledgers" / "attempts.jsonl")
     commit_all(committed_task.parent, "a measured b200 twin")
     return twin
+
+
+def _relabel_gpu(results: Path, attempts: Path, measured="NVIDIA H200", as_if="NVIDIA B200") -> None:
+    with results.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    with results.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows({**row, "gpu": as_if} for row in rows if row["gpu"] == measured)
+    records = [json.loads(line) for line in attempts.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept = []
+    for record in records:
+        gpu = (record.get("env") or {}).get("gpu")
+        if gpu in (measured, "cpu", None):
+            kept.append({**record, "env": {**record["env"], "gpu": as_if}} if gpu == measured else record)
+    attempts.write_text("".join(json.dumps(record) + "\n" for record in kept), encoding="utf-8")
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ import triton.language as tl
 
 from kernelpilot.launch import CachedLauncher, aligned, ceil_div, multiprocessors, next_pow2
 from kernelpilot.load_order import issued_before
+from kernelpilot.norm_stats import shifted_moments
 from kernelpilot.pdl import pdl_prologue
 from kernelpilot.replay import planned
 
@@ -40,20 +41,11 @@ def _normalized(h, mask, eps, D: tl.constexpr, IS_RMS: tl.constexpr):
 
 
 @triton.jit
-def _add_pairs(sum_a, square_a, sum_b, square_b):
-    return sum_a + sum_b, square_a + square_b
-
-
-@triton.jit
 def _layer_normalized_once(h, mask, eps, pivot, D: tl.constexpr):
-    """LayerNorm from one reduction of the pairs (h - k, (h - k)^2), k a value of the row (`pivot`, [ROWS]), where
-    `_normalized` reduces for the mean and then for the centered squares: one round of shuffles and barriers
-    instead of two in a row. The shift keeps the variance's subtraction from cancelling when the mean is large
-    against the spread."""
+    """LayerNorm with the statistics of `shifted_moments` (h shifted by `pivot`, a value of each row): one round
+    of shuffles and barriers where `_normalized` waits for two in a row."""
     shifted = tl.where(mask, h - pivot[:, None], 0.0)
-    total, squares = tl.reduce((shifted, shifted * shifted), 1, _add_pairs)
-    mean = total / D
-    variance = tl.maximum(squares / D - mean * mean, 0.0)
+    mean, variance = shifted_moments(shifted, D, 1)
     return tl.where(mask, shifted - mean[:, None], 0.0) * tl.rsqrt(variance + eps)[:, None]
 
 
@@ -209,7 +201,7 @@ class ModulatedNorm:
         self.tile_config = tile_config
         self.register_cap = register_cap
         # the one-row kernel's switches; the stream kernel loads the modulation after the reductions by design
-        self.kernel_flags = () if stream else (loads_first, one_reduction)
+        self.stream, self.loads_first, self.one_reduction = stream, loads_first, one_reduction
         self.launch = CachedLauncher(_modulated_norm_stream_kernel if stream else _modulated_norm_kernel, pdl=True)
 
     def __call__(self, x, residual, gate, weight, bias, scale, shift, norm_type, eps):
@@ -239,9 +231,14 @@ class ModulatedNorm:
                      x_rows if bias is None else bias, scale, shift, n_rows, seq_len, eps, *row_strides,
                      *scale_at[:3], *shift_at[:3], *gate_at[:3], width, next_pow2(width), rows,
                      norm_type == "rms", residual is not None, gate is not None, weight is not None, bias is not None,
-                     scale_at[3], shift_at[3], gate_at[3], *self.kernel_flags),
+                     scale_at[3], shift_at[3], gate_at[3], *self._kernel_flags(x)),
                     num_warps=warps, maxnreg=self.register_cap(width) if self.register_cap else None)
         return y if residual is None else (y, r_out)
+
+    def _kernel_flags(self, x):
+        """LOADS_FIRST and ONE_REDUCTION for the one-row kernel; one reduction for 16-bit rows only, whose rounding
+        hides its error (in fp32 it is several times the two reductions', `kernelpilot.norm_stats`)."""
+        return () if self.stream else (self.loads_first, self.one_reduction and x.element_size() == 2)
 
 
 def entry_points(tile_config, stream=False, register_cap=None, loads_first=False, one_reduction=False):

@@ -5,7 +5,7 @@ mean's reduction followed by the centered squares'.
 With four warps on a row, each of the parent's reductions is a round of warp shuffles, a shared-memory exchange
 between the warps and a barrier, and the second cannot start before the first has ended. The small cases are
 latency-bound (at most 195 rows, one program each), and 17 of the 18 cases whose device target the task misses
-are LayerNorms. RMSNorm rows keep the parent's single reduction."""
+are LayerNorms. RMSNorm rows keep the parent's single reduction, fp32 rows its two (`kernelpilot.norm_stats`)."""
 
 from _modulated_norm import entry_points
 from triton_one_row_four_warps import tile_config
