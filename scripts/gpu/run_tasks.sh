@@ -7,9 +7,9 @@
 # several; FILL_GAPS=1 runs instead the narrowed `task run`s that `kernelpilot task gaps` names (what the ledgers
 # lack on the task's GPU model; TASK_RUN_ARGS and CASE_SLICE do not apply to them); RUN_PLAN=FILE runs instead the
 # narrowed `task run`s that FILE lists, one a line as "TASK ARGS..." (the tasks in the order FILE names them, every
-# line of a task in turn; # starts a comment), to compare candidates with their parents. Results come back as one
-# tarball in $OUT, named by TARBALL (default task_results.tar.gz; give each invocation its own when one call runs
-# the script twice).
+# line of a task in turn, or only those of the tasks in $TASKS; # starts a comment), to compare candidates with
+# their parents. Results come back as one tarball in $OUT, named by TARBALL (default task_results.tar.gz; give
+# each invocation its own when one call runs the script twice).
 #   carry: .whl (jsonschema, platformdirs, ...), .baselines (SGLang wheels)
 #   TASKS="kernels/a kernels/b" FIDELITY=1 bash scripts/gpu/run_tasks.sh
 set -u
@@ -21,7 +21,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 python3 -m zipfile -e .baselines/sglang-0.5.12-*.whl /tmp/site
 export PATH=/tmp/site/bin:$PATH
 export PYTHONPATH=/tmp/site:$PWD/src PYTHONUNBUFFERED=1 KERNELPILOT_WHEELS=$PWD/.baselines
-if [ -n "${RUN_PLAN:-}" ]; then
+if [ -n "${RUN_PLAN:-}" ] && [ -z "${TASKS:-}" ]; then  # TASKS, when given, picks the plan's lines to run
   TASKS=$(awk '!/^#/ && NF && !seen[$1]++ {print $1}' "$RUN_PLAN")
 fi
 TASKS=${TASKS:-kernels/h200_diffusion_norm_infer__multi_shape}
