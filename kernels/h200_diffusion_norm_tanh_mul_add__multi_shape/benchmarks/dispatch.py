@@ -12,7 +12,7 @@ TASK = "h200_diffusion_norm_tanh_mul_add__multi_shape"
 ARCH = "h200"
 TABLE = {'fused_norm_tanh_mul_add': {'bfloat16:256:r3:': 'triton_one_row', 'bfloat16:3840:r13:': 'triton_one_row', 'float16:256:r3:': 'triton_one_row'}, 'fused_norm_tanh_mul_add_norm_scale': {'bfloat16:256:r3:': 'triton_one_row', 'bfloat16:3840:r13:': 'triton_one_row', 'bfloat16:512:r3:': 'triton_one_row'}, 'rmsnorm_tanh_residual': {'bfloat16:256:r3:': 'triton_one_row', 'bfloat16:3840:r13:': 'triton_one_row'}}
 DISPATCH = TaskDispatch(Path(__file__).resolve().parent.parent, TABLE,
-                        candidates={'triton_one_row': 'candidates/triton_one_row.py', 'triton_stream_rows': 'candidates/triton_stream_rows.py', 'triton_two_rows': 'candidates/triton_two_rows.py'},  # a twin's may be its sibling's files
+                        candidates={'triton_one_row': 'candidates/triton_one_row.py', 'triton_one_row_loads_first': 'candidates/triton_one_row_loads_first.py', 'triton_stream_rows': 'candidates/triton_stream_rows.py', 'triton_two_rows': 'candidates/triton_two_rows.py'},  # a twin's may be its sibling's files
                         helper_folders=('candidates',), fallback="torch_eager")
 
 
