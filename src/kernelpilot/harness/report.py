@@ -13,9 +13,10 @@ from kernelpilot.harness.spec import Task
 HEADER = "# Results\n\nEvery section below is rendered by `kernelpilot task report` from the task's ledgers.\n"
 
 
-def section(task: Task, perf_map: dict, rows: list[dict], ledger_rows: list[dict] = ()) -> str:
+def section(task: Task, perf_map: dict, rows: list[dict], ledger_rows: list[dict] | None = None) -> str:
     """The task's block of results.md, from its performance map and the result rows it was built from (and the
-    whole ledger's, to name the runs on other GPUs that it leaves out)."""
+    whole ledger's, read here unless given, to name the runs and implementations that its table leaves out)."""
+    ledger_rows = ledgers.read_results(task.root) if ledger_rows is None else ledger_rows
     env, summary = perf_map["env"], perf_map["summary"]
     lines = [f"<!-- task:{task.name}:start -->", f"## {task.name}", "",
              f"Run `{perf_map['run_id']}` on **{env['gpu']}** ({env['sm_count']} SMs, driver {env['driver']}, "
@@ -102,7 +103,7 @@ def other_gpu_note(perf_map: dict, ledger_rows: list[dict]) -> list[str]:
 def untimed_note(task: Task, ledger_rows: list[dict]) -> list[str]:
     """Names the implementations the ledgers hold no check and timing of on the task's GPU model for some cases of
     W (a candidate written since the last run there, a case added to W), which the table cannot show."""
-    lacking = [gap for gap in gaps.survey(task, list(ledger_rows) or None).impls if gap.missing]
+    lacking = [gap for gap in gaps.survey(task, ledger_rows).impls if gap.missing]
     if not lacking:
         return []
     listed = "; ".join(f"`{gap.impl}` on {len(gap.missing)} of its {len(gap.covered)} case(s)" for gap in lacking)
