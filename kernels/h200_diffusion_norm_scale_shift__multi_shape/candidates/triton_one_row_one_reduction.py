@@ -14,7 +14,7 @@ PARENT = "triton_one_row_four_warps"
 MUTATION = "LayerNorm statistics from one reduction of pivot-shifted sums and squares instead of two in sequence"
 EVIDENCE = [
     "docs/results.md (H200): 17 of the 18 cases that miss their device target are LayerNorms; the small ones "
-    "miss by 0.03-0.46 µs (qwen_image_19x3072_sbd 1.49 µs against 1.39)",
+    "miss by 0.02-0.42 µs (qwen_image_19x3072_sbd 1.49 µs against 1.39)",
 ]
 SOURCE = "written for this task"
 
