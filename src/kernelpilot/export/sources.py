@@ -5,8 +5,7 @@ candidates/ folder on sys.path). In the package those imports become relative, s
 KernelPilot modules that the exported code may import are the ones the kda_kernels runtime promises to carry:
 kda_kernels ships in the kernelpilot distribution, so `kernelpilot.launch` (standard library only),
 `kernelpilot.pdl`, `kernelpilot.load_order` and `kernelpilot.norm_stats` (Triton, which the kernels need anyway)
-are always there; the
-generated dispatchers also import `kernelpilot.harness.bucketing` (no imports of its own).
+are always there; the generated dispatchers also import `kernelpilot.harness.bucketing` (no imports of its own).
 """
 
 from __future__ import annotations
@@ -17,8 +16,8 @@ from pathlib import Path
 from kernelpilot.errors import KernelPilotError
 from kernelpilot.harness.spec import Task
 
-RUNTIME_MODULES = frozenset({"kernelpilot.launch", "kernelpilot.load_order", "kernelpilot.norm_stats", "kernelpilot.pdl",
-                             "kernelpilot.replay"})
+RUNTIME_MODULES = frozenset({"kernelpilot.launch", "kernelpilot.load_order", "kernelpilot.norm_stats",
+                             "kernelpilot.pdl", "kernelpilot.replay"})
 
 
 def portable_sources(task: Task, promoted: list[str]) -> dict[str, str]:
