@@ -70,7 +70,7 @@ def _modulated_norm_kernel(Y, R_OUT, RES, X, GATE, W, BIAS, SCALE, SHIFT, n_rows
     """LOADS_FIRST makes the row's statistics depend on every operand's load (`issued_before`), so that all of
     them go out before the reductions: one memory round trip a program instead of two. ONE_REDUCTION takes a
     LayerNorm's statistics in one reduction (`_layer_normalized_once`), shifted by the row's first element of x,
-    or of the residual, which dominates the sum the norm reads (any value of the row's scale conditions it)."""
+    or of the residual, which dominates the sum the norm reads: the shift need only be of the row's magnitude."""
     pdl_prologue(PDL)
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     cols = tl.arange(0, BLOCK_D)
